@@ -1,0 +1,384 @@
+//! Cart state and the pure rules that change it. The workflow calls `check_*` from its update
+//! validators (so a bad request never reaches history) and the matching mutation from the handler.
+use crate::catalogue::{Catalogue, Product};
+use crate::domain::{CartId, Cents, Email, ProductId, Quantity};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CartStatus {
+    #[default]
+    Active,
+    CheckingOut,
+    CheckedOut,
+    PaymentFailed,
+    Expired,
+}
+
+impl CartStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CartStatus::Active => "active",
+            CartStatus::CheckingOut => "checking_out",
+            CartStatus::CheckedOut => "checked_out",
+            CartStatus::PaymentFailed => "payment_failed",
+            CartStatus::Expired => "expired",
+        }
+    }
+
+    /// Whether the shopper may still change the cart or start a checkout.
+    pub fn is_open(self) -> bool {
+        matches!(self, CartStatus::Active | CartStatus::PaymentFailed)
+    }
+}
+
+/// A line keeps the name and unit price the shopper saw when adding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub product_id: ProductId,
+    pub name: String,
+    pub unit_price_cents: Cents,
+    pub quantity: Quantity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub max_lines: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_lines: 50 }
+    }
+}
+
+/// Add `quantity` of a product. Field names follow the original shop's JSON (`ProductId`,
+/// `Quantity`); snake_case is accepted too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemChange {
+    #[serde(alias = "ProductId")]
+    pub product_id: ProductId,
+    #[serde(alias = "Quantity")]
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChange {
+    #[serde(alias = "Email")]
+    pub email: String,
+}
+
+/// Why a change was refused. `code` and `field` let the gateway answer with a precise error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CartError {
+    #[error("product {0} is not in the catalogue")]
+    UnknownProduct(ProductId),
+    #[error("{0}")]
+    Quantity(String),
+    #[error("a cart holds at most {0} different products")]
+    TooManyLines(usize),
+    #[error("product {0} is not in the cart")]
+    NotInCart(ProductId),
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("an email address is required to check out")]
+    EmailRequired,
+    #[error("the cart is empty")]
+    Empty,
+    #[error("the cart is {} and can no longer be changed", .0.as_str())]
+    Locked(CartStatus),
+}
+
+impl CartError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CartError::UnknownProduct(_) => "unknown_product",
+            CartError::Quantity(_) => "invalid_quantity",
+            CartError::TooManyLines(_) => "too_many_lines",
+            CartError::NotInCart(_) => "not_in_cart",
+            CartError::InvalidEmail(_) => "invalid_email",
+            CartError::EmailRequired => "email_required",
+            CartError::Empty => "cart_empty",
+            CartError::Locked(_) => "cart_locked",
+        }
+    }
+
+    /// The request field at fault, if one is.
+    pub fn field(&self) -> Option<&'static str> {
+        Self::field_for_code(self.code())
+    }
+
+    pub fn field_for_code(code: &str) -> Option<&'static str> {
+        match code {
+            "unknown_product" | "too_many_lines" | "not_in_cart" => Some("product_id"),
+            "invalid_quantity" => Some("quantity"),
+            "invalid_email" | "email_required" => Some("email"),
+            "cart_empty" => Some("lines"),
+            _ => None,
+        }
+    }
+}
+
+/// An update the workflow refused, as a client sees it. The workflow words its failure message
+/// as `code: message`; anything else is kept whole with the code `rejected`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn parse(failure_message: &str) -> Self {
+        match failure_message.split_once(": ") {
+            Some((code, message)) if code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => Self {
+                code: code.to_owned(),
+                field: CartError::field_for_code(code),
+                message: message.to_owned(),
+            },
+            _ => Self {
+                code: "rejected".into(),
+                field: None,
+                message: failure_message.to_owned(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Cart {
+    pub lines: Vec<Line>,
+    pub email: Option<Email>,
+    pub status: CartStatus,
+    /// Reminder stages already emailed since the email was last set.
+    pub reminders_sent: u32,
+    /// Numbers checkouts so each one has its own payment idempotency key.
+    pub checkout_attempts: u32,
+    pub payment_ref: Option<String>,
+    /// Why the last checkout failed (a decline's reason), shown so the shopper can retry.
+    pub payment_error: Option<String>,
+    /// The last payment's outcome is unknown (retries ran out): the next checkout reuses its
+    /// attempt number, hence its idempotency key, so it cannot charge twice.
+    #[serde(default)]
+    pub payment_unsettled: bool,
+}
+
+impl Cart {
+    fn ensure_open(&self) -> Result<(), CartError> {
+        if self.status.is_open() {
+            Ok(())
+        } else {
+            Err(CartError::Locked(self.status))
+        }
+    }
+
+    pub fn check_add<'c>(
+        &self,
+        catalogue: &'c Catalogue,
+        limits: Limits,
+        change: &ItemChange,
+    ) -> Result<(&'c Product, Quantity), CartError> {
+        self.ensure_open()?;
+        let product = catalogue
+            .get(change.product_id)
+            .ok_or(CartError::UnknownProduct(change.product_id))?;
+        let added = Quantity::parse(change.quantity).map_err(CartError::Quantity)?;
+        let merged = match self.line(change.product_id) {
+            Some(line) => Quantity::parse(line.quantity.get() + added.get()).map_err(|_| {
+                CartError::Quantity(format!(
+                    "the cart already holds {} of product {}; at most {} fit on one line",
+                    line.quantity.get(),
+                    change.product_id,
+                    Quantity::MAX
+                ))
+            })?,
+            None if self.lines.len() >= limits.max_lines => return Err(CartError::TooManyLines(limits.max_lines)),
+            None => added,
+        };
+        Ok((product, merged))
+    }
+
+    /// Adds a product, merging with an existing line. Call `check_add` first.
+    pub fn add(&mut self, catalogue: &Catalogue, limits: Limits, change: &ItemChange) -> Result<(), CartError> {
+        let (product, merged) = self.check_add(catalogue, limits, change)?;
+        match self.lines.iter_mut().find(|l| l.product_id == change.product_id) {
+            Some(line) => line.quantity = merged,
+            None => self.lines.push(Line {
+                product_id: product.id,
+                name: product.name.clone(),
+                unit_price_cents: product.price_cents,
+                quantity: merged,
+            }),
+        }
+        self.touched();
+        Ok(())
+    }
+
+    pub fn check_remove(&self, change: &ItemChange) -> Result<(), CartError> {
+        self.ensure_open()?;
+        Quantity::parse(change.quantity).map_err(CartError::Quantity)?;
+        self.line(change.product_id)
+            .map(|_| ())
+            .ok_or(CartError::NotInCart(change.product_id))
+    }
+
+    /// Takes `quantity` off a line; removing as many as it holds, or more, drops the line.
+    pub fn remove(&mut self, change: &ItemChange) -> Result<(), CartError> {
+        self.check_remove(change)?;
+        let idx = self
+            .lines
+            .iter()
+            .position(|l| l.product_id == change.product_id)
+            .expect("checked");
+        let left = self.lines[idx].quantity.get().saturating_sub(change.quantity);
+        match Quantity::parse(left) {
+            Ok(q) => self.lines[idx].quantity = q,
+            Err(_) => {
+                self.lines.remove(idx);
+            }
+        }
+        self.touched();
+        Ok(())
+    }
+
+    pub fn check_email(&self, change: &EmailChange) -> Result<Email, CartError> {
+        self.ensure_open()?;
+        Email::parse(&change.email).map_err(CartError::InvalidEmail)
+    }
+
+    /// Sets the email; a different address re-arms the abandoned-cart reminders.
+    pub fn set_email(&mut self, change: &EmailChange) -> Result<(), CartError> {
+        let email = self.check_email(change)?;
+        if self.email.as_ref() != Some(&email) {
+            self.reminders_sent = 0;
+        }
+        self.email = Some(email);
+        self.touched();
+        Ok(())
+    }
+
+    /// A checkout may carry an email (the original shop sends one); it must leave the cart
+    /// with items and an address.
+    pub fn check_checkout(&self, email: Option<&EmailChange>) -> Result<(), CartError> {
+        self.ensure_open()?;
+        if let Some(change) = email.filter(|c| !c.email.trim().is_empty()) {
+            self.check_email(change)?;
+        } else if self.email.is_none() {
+            return Err(CartError::EmailRequired);
+        }
+        if self.lines.is_empty() {
+            return Err(CartError::Empty);
+        }
+        Ok(())
+    }
+
+    /// Moves to `checking_out` and returns the attempt number for the payment's idempotency key.
+    pub fn begin_checkout(&mut self, email: Option<&EmailChange>) -> Result<u32, CartError> {
+        self.check_checkout(email)?;
+        if let Some(change) = email.filter(|c| !c.email.trim().is_empty()) {
+            self.set_email(change)?;
+        }
+        self.status = CartStatus::CheckingOut;
+        if !self.payment_unsettled {
+            self.checkout_attempts += 1;
+        }
+        self.payment_unsettled = false;
+        self.payment_error = None;
+        Ok(self.checkout_attempts)
+    }
+
+    pub fn paid(&mut self, payment_ref: String) {
+        self.status = CartStatus::CheckedOut;
+        self.payment_ref = Some(payment_ref);
+    }
+
+    pub fn declined(&mut self, reason: String) {
+        self.status = CartStatus::PaymentFailed;
+        self.payment_error = Some(reason);
+    }
+
+    pub fn unsettled(&mut self, reason: String) {
+        self.declined(reason);
+        self.payment_unsettled = true;
+    }
+
+    pub fn total(&self) -> Cents {
+        self.lines
+            .iter()
+            .map(|l| l.unit_price_cents.times(l.quantity.get()))
+            .sum()
+    }
+
+    pub fn item_count(&self) -> u32 {
+        self.lines.iter().map(|l| l.quantity.get()).sum()
+    }
+
+    pub fn line(&self, product_id: ProductId) -> Option<&Line> {
+        self.lines.iter().find(|l| l.product_id == product_id)
+    }
+
+    /// Any change after a failed payment makes the cart an ordinary open cart again.
+    fn touched(&mut self) {
+        if self.status == CartStatus::PaymentFailed {
+            self.status = CartStatus::Active;
+        }
+    }
+
+    pub fn view(&self, id: &CartId) -> CartView {
+        CartView {
+            id: id.clone(),
+            lines: self
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    product_id: l.product_id,
+                    name: l.name.clone(),
+                    quantity: l.quantity.get(),
+                    unit_price_cents: l.unit_price_cents,
+                    unit_price: l.unit_price_cents.to_string(),
+                    line_total_cents: l.unit_price_cents.times(l.quantity.get()),
+                    line_total: l.unit_price_cents.times(l.quantity.get()).to_string(),
+                })
+                .collect(),
+            item_count: self.item_count(),
+            total_cents: self.total(),
+            total: self.total().to_string(),
+            email: self.email.as_ref().map(|e| e.as_str().to_owned()),
+            status: self.status,
+            reminders_sent: self.reminders_sent,
+            checkout_attempts: self.checkout_attempts,
+            payment_ref: self.payment_ref.clone(),
+            payment_error: self.payment_error.clone(),
+        }
+    }
+}
+
+/// What clients read: server-priced lines and totals, in cents and formatted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartView {
+    pub id: CartId,
+    pub lines: Vec<LineView>,
+    pub item_count: u32,
+    pub total_cents: Cents,
+    pub total: String,
+    pub email: Option<String>,
+    pub status: CartStatus,
+    pub reminders_sent: u32,
+    pub checkout_attempts: u32,
+    pub payment_ref: Option<String>,
+    pub payment_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineView {
+    pub product_id: ProductId,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price_cents: Cents,
+    pub unit_price: String,
+    pub line_total_cents: Cents,
+    pub line_total: String,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,13 @@
+//! Newtypes that input is parsed into at the edge, so the rest of the code never sees a bad value.
+mod cart_id;
+mod email;
+mod money;
+mod quantity;
+
+pub use cart_id::CartId;
+pub use email::Email;
+pub use money::Cents;
+pub use quantity::Quantity;
+
+/// A catalogue product's id. Any `u32` parses; whether it exists is the catalogue's question.
+pub type ProductId = u32;
