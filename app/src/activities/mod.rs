@@ -1,0 +1,131 @@
+//! The cart workflow's side effects. Each activity is safe to run again: a charge is keyed by
+//! cart id and attempt, and an email is at worst sent twice after a crash at the wrong instant.
+use crate::cart::CartView;
+use crate::domain::{CartId, Cents};
+use crate::email::{self, MailError, Mailer};
+use crate::payments::{Charge, PaymentError, Payments};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::ApplicationFailure;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// The failure type a declined card is reported with; the workflow matches on it.
+pub const DECLINED: &str = "CardDeclined";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeRequest {
+    pub cart_id: CartId,
+    /// The checkout attempt; with the cart id it names the payment exactly once.
+    pub attempt: u32,
+    pub amount_cents: Cents,
+    pub currency: String,
+    pub email: String,
+    #[serde(default)]
+    pub payment_method: Option<String>,
+}
+
+impl ChargeRequest {
+    pub fn idempotency_key(&self) -> String {
+        format!("{}-checkout-{}", self.cart_id, self.attempt)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentReceipt {
+    pub payment_ref: String,
+    pub amount_cents: Cents,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CartEmailKind {
+    Reminder { stage: u32 },
+    Confirmation { payment_ref: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartEmail {
+    pub to: String,
+    pub kind: CartEmailKind,
+    pub cart: CartView,
+}
+
+pub struct ShopActivities {
+    pub payments: Payments,
+    pub mailer: Mailer,
+    /// Where links in emails point, e.g. `https://shop.example.com`.
+    pub storefront_url: String,
+}
+
+#[activities]
+impl ShopActivities {
+    #[activity(name = "charge")]
+    pub async fn charge(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        req: ChargeRequest,
+    ) -> Result<PaymentReceipt, ActivityError> {
+        let charge = Charge {
+            amount: req.amount_cents,
+            currency: req.currency.clone(),
+            idempotency_key: req.idempotency_key(),
+            description: format!("Cart {}", req.cart_id),
+            metadata: vec![
+                ("cart_id".into(), req.cart_id.to_string()),
+                ("attempt".into(), req.attempt.to_string()),
+            ],
+            receipt_email: Some(req.email.clone()),
+            payment_method: req.payment_method.clone(),
+        };
+        let attempt = ctx.info().attempt;
+        match self.payments.charge(&charge).await {
+            Ok(payment_ref) => {
+                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, attempt, %payment_ref, "payment succeeded");
+                Ok(PaymentReceipt {
+                    payment_ref,
+                    amount_cents: req.amount_cents,
+                })
+            }
+            Err(PaymentError::Declined(reason)) => {
+                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, %reason, "payment declined");
+                Err(non_retryable(DECLINED, reason))
+            }
+            Err(e @ PaymentError::Rejected(_)) => {
+                tracing::error!(cart_id = %req.cart_id, error = %e, "payment request rejected");
+                Err(non_retryable("PaymentRejected", e.to_string()))
+            }
+            Err(e @ PaymentError::Transient(_)) => {
+                tracing::warn!(cart_id = %req.cart_id, attempt, error = %e, "payment failed; Temporal will retry");
+                Err(anyhow::Error::new(e).into())
+            }
+        }
+    }
+
+    #[activity(name = "send_cart_email")]
+    pub async fn send_cart_email(self: Arc<Self>, _ctx: ActivityContext, mail: CartEmail) -> Result<(), ActivityError> {
+        let message = match &mail.kind {
+            CartEmailKind::Reminder { .. } => email::reminder(&mail.to, &mail.cart, &self.storefront_url),
+            CartEmailKind::Confirmation { payment_ref } => {
+                email::confirmation(&mail.to, &mail.cart, payment_ref, &self.storefront_url)
+            }
+        };
+        match self.mailer.send(&message).await {
+            Ok(()) => {
+                tracing::info!(cart_id = %mail.cart.id, tag = message.tag, "email sent");
+                Ok(())
+            }
+            Err(e @ MailError::Invalid(_)) => Err(non_retryable("EmailRejected", e.to_string())),
+            Err(e @ MailError::Transport(_)) => Err(anyhow::Error::new(e).into()),
+        }
+    }
+}
+
+fn non_retryable(kind: &str, message: String) -> ActivityError {
+    ActivityError::application(
+        ApplicationFailure::builder(message)
+            .type_name(kind.to_owned())
+            .non_retryable(true)
+            .build(),
+    )
+}

@@ -1,0 +1,167 @@
+//! Outgoing email: a file outbox (zero configuration), SMTP, or Mailgun's HTTP API.
+mod templates;
+
+pub use templates::{confirmation, reminder};
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
+use std::path::PathBuf;
+
+/// One message, already rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Groups messages in the provider's analytics (Mailgun `o:tag`).
+    pub tag: &'static str,
+}
+
+pub enum Mailer {
+    Outbox {
+        dir: PathBuf,
+        transport: AsyncFileTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Mailgun {
+        http: reqwest::Client,
+        endpoint: String,
+        api_key: String,
+        from: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The message can never be sent as it is (bad address): do not retry.
+    #[error("message rejected: {0}")]
+    Invalid(String),
+    /// Transport trouble: retry later.
+    #[error("mail transport failed: {0}")]
+    Transport(String),
+}
+
+impl Mailer {
+    pub fn outbox(dir: PathBuf, from: &str) -> Result<Self, MailError> {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| MailError::Transport(format!("cannot create {}: {e}", dir.display())))?;
+        let transport = AsyncFileTransport::<Tokio1Executor>::new(&dir);
+        Ok(Mailer::Outbox {
+            dir,
+            transport,
+            from: mailbox(from)?,
+        })
+    }
+
+    /// `url` as lettre reads it: `smtp://host:port`, `smtps://user:pass@host`, `...?tls=required`.
+    pub fn smtp(url: &str, from: &str) -> Result<Self, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Invalid(format!("SMTP URL: {e}")))?
+            .build();
+        Ok(Mailer::Smtp {
+            transport,
+            from: mailbox(from)?,
+        })
+    }
+
+    /// `base` is `https://api.mailgun.net` (or the EU host, or a test server).
+    pub fn mailgun(base: &str, domain: &str, api_key: &str, from: &str) -> Result<Self, MailError> {
+        mailbox(from)?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .map_err(|e| MailError::Transport(e.to_string()))?;
+        Ok(Mailer::Mailgun {
+            http,
+            endpoint: format!("{}/v3/{domain}/messages", base.trim_end_matches('/')),
+            api_key: api_key.to_owned(),
+            from: from.to_owned(),
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Outbox { dir, .. } => format!("file outbox at {}", dir.display()),
+            Mailer::Smtp { .. } => "SMTP".into(),
+            Mailer::Mailgun { endpoint, .. } => format!("Mailgun ({endpoint})"),
+        }
+    }
+
+    pub async fn send(&self, email: &Email) -> Result<(), MailError> {
+        match self {
+            Mailer::Outbox { transport, from, .. } => {
+                transport
+                    .send(message(from, email)?)
+                    .await
+                    .map_err(|e| MailError::Transport(e.to_string()))?;
+            }
+            Mailer::Smtp { transport, from } => {
+                transport.send(message(from, email)?).await.map_err(|e| {
+                    if e.is_permanent() {
+                        MailError::Invalid(e.to_string())
+                    } else {
+                        MailError::Transport(e.to_string())
+                    }
+                })?;
+            }
+            Mailer::Mailgun {
+                http,
+                endpoint,
+                api_key,
+                from,
+            } => {
+                let form = [
+                    ("from", from.as_str()),
+                    ("to", email.to.as_str()),
+                    ("subject", email.subject.as_str()),
+                    ("text", email.text.as_str()),
+                    ("html", email.html.as_str()),
+                    ("o:tag", email.tag),
+                ];
+                let response = http
+                    .post(endpoint)
+                    .basic_auth("api", Some(api_key))
+                    .form(&form)
+                    .send()
+                    .await
+                    .map_err(|e| MailError::Transport(e.without_url().to_string()))?;
+                let status = response.status();
+                if !status.is_success() {
+                    let body = response.text().await.unwrap_or_default();
+                    let err = format!(
+                        "Mailgun answered {status}: {}",
+                        body.chars().take(200).collect::<String>()
+                    );
+                    return Err(if status.is_client_error() && status.as_u16() != 429 {
+                        MailError::Invalid(err)
+                    } else {
+                        MailError::Transport(err)
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mailbox(s: &str) -> Result<Mailbox, MailError> {
+    s.parse().map_err(|e| MailError::Invalid(format!("address {s:?}: {e}")))
+}
+
+fn message(from: &Mailbox, email: &Email) -> Result<lettre::Message, MailError> {
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(mailbox(&email.to)?)
+        .subject(&email.subject)
+        .multipart(MultiPart::alternative_plain_html(
+            email.text.clone(),
+            email.html.clone(),
+        ))
+        .map_err(|e| MailError::Invalid(e.to_string()))
+}

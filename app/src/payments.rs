@@ -1,0 +1,164 @@
+//! Payments through Stripe PaymentIntents (async-stripe 1.0): real Stripe with a secret key, or a
+//! local emulator at a configured base URL.
+//!
+//! Every charge carries an idempotency key derived from the cart id and checkout attempt, never a
+//! random one: Temporal retries the activity, and Stripe must then answer the retry with the
+//! payment it already made instead of charging again.
+use crate::domain::Cents;
+use std::collections::HashMap;
+use std::time::Duration;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::payment_intent::{
+    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
+    CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, ListPaymentIntent,
+};
+use stripe_core::refund::CreateRefund;
+use stripe_shared::PaymentIntentStatus;
+
+pub struct Payments {
+    client: Client,
+    /// The test card (a PaymentMethod id) charged for every checkout: this shop has no card form;
+    /// a real integration would confirm with the customer's PaymentMethod from Stripe.js.
+    payment_method: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub amount: Cents,
+    pub currency: String,
+    pub idempotency_key: String,
+    pub description: String,
+    pub metadata: Vec<(String, String)>,
+    pub receipt_email: Option<String>,
+    /// Overrides the configured card.
+    pub payment_method: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    /// The card was declined: a business outcome for the shopper, not a fault to retry.
+    #[error("{0}")]
+    Declined(String),
+    /// Stripe refused the request itself (bad key, invalid parameter): retrying cannot help.
+    #[error("payment request rejected: {0}")]
+    Rejected(String),
+    /// Network trouble, rate limits, 5xx, or an unreadable answer: safe to retry with the same key.
+    #[error("payment service unavailable: {0}")]
+    Transient(String),
+}
+
+impl Payments {
+    /// `base_url` points at an emulator; `None` means api.stripe.com.
+    pub fn new(secret_key: &str, base_url: Option<&str>, payment_method: &str) -> Result<Self, PaymentError> {
+        let mut builder = ClientBuilder::new(secret_key).timeout(Duration::from_secs(20));
+        if let Some(url) = base_url {
+            let url = if url.ends_with('/') {
+                url.to_owned()
+            } else {
+                format!("{url}/")
+            };
+            builder = builder.url(url);
+        }
+        let client = builder.build().map_err(|e| PaymentError::Rejected(e.to_string()))?;
+        Ok(Self {
+            client,
+            payment_method: payment_method.to_owned(),
+        })
+    }
+
+    /// Creates and confirms a PaymentIntent; returns its id once it has succeeded.
+    pub async fn charge(&self, charge: &Charge) -> Result<String, PaymentError> {
+        let metadata: HashMap<String, String> = charge.metadata.iter().cloned().collect();
+        let mut request = CreatePaymentIntent::new(charge.amount.0 as i64, currency(&charge.currency)?)
+            .payment_method(
+                charge
+                    .payment_method
+                    .clone()
+                    .unwrap_or_else(|| self.payment_method.clone()),
+            )
+            .confirm(true)
+            .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods {
+                enabled: true,
+                allow_redirects: Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never),
+            })
+            .description(charge.description.clone())
+            .metadata(metadata);
+        if let Some(email) = &charge.receipt_email {
+            request = request.receipt_email(email.clone());
+        }
+        let intent = request
+            .customize()
+            .request_strategy(idempotent(&charge.idempotency_key)?)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        match intent.status {
+            PaymentIntentStatus::Succeeded | PaymentIntentStatus::Processing => Ok(intent.id.to_string()),
+            other => Err(PaymentError::Declined(format!(
+                "payment not completed (status {other})"
+            ))),
+        }
+    }
+
+    /// Refunds a PaymentIntent in full; the key makes a repeated refund a no-op.
+    pub async fn refund(&self, payment_intent: &str, idempotency_key: &str) -> Result<String, PaymentError> {
+        let refund = CreateRefund::new()
+            .payment_intent(payment_intent.to_owned())
+            .customize()
+            .request_strategy(idempotent(idempotency_key)?)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        Ok(refund.id.to_string())
+    }
+
+    /// PaymentIntents whose metadata has `key = value` among the newest 100. For tests and audits.
+    pub async fn find_by_metadata(&self, key: &str, value: &str) -> Result<Vec<String>, PaymentError> {
+        let list = ListPaymentIntent::new()
+            .limit(100)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        Ok(list
+            .data
+            .into_iter()
+            .filter(|pi| pi.metadata.get(key).map(String::as_str) == Some(value))
+            .map(|pi| pi.id.to_string())
+            .collect())
+    }
+}
+
+fn idempotent(key: &str) -> Result<RequestStrategy, PaymentError> {
+    let key = IdempotencyKey::new(key).map_err(|e| PaymentError::Rejected(e.to_string()))?;
+    Ok(RequestStrategy::Idempotent(key))
+}
+
+fn currency(code: &str) -> Result<stripe_types::Currency, PaymentError> {
+    code.parse()
+        .map_err(|_| PaymentError::Rejected(format!("unknown currency {code:?}")))
+}
+
+fn classify(err: StripeError) -> PaymentError {
+    match err {
+        StripeError::Stripe(errors, 402) => {
+            let reason = errors
+                .decline_code
+                .clone()
+                .or_else(|| errors.code.as_ref().map(|c| c.to_string()))
+                .unwrap_or_else(|| "card_declined".into());
+            let message = errors
+                .message
+                .clone()
+                .unwrap_or_else(|| "Your card was declined.".into());
+            PaymentError::Declined(format!("{message} ({reason})"))
+        }
+        StripeError::Stripe(errors, status) if (400..500).contains(&status) && status != 409 && status != 429 => {
+            PaymentError::Rejected(format!("{status}: {}", errors.message.clone().unwrap_or_default()))
+        }
+        StripeError::Stripe(errors, status) => {
+            PaymentError::Transient(format!("{status}: {}", errors.message.clone().unwrap_or_default()))
+        }
+        StripeError::ConfigError(e) => PaymentError::Rejected(e),
+        other => PaymentError::Transient(other.to_string()),
+    }
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Local Stripe emulator for tests: localstripe + a thin compatibility layer.
+
+Usage:
+    .venv/bin/python tools/stripe_emulator.py --host 127.0.0.1 --port 8420 \
+        [--state-dir DIR]
+
+localstripe's JSON is looser than the real API; async-stripe 1.x deserialises
+into strict structs and fails on any missing non-Option field.  This wrapper
+runs localstripe's aiohttp app in-process and adds:
+  * response patching so PaymentIntent / Charge / Refund / error bodies carry
+    every field async-stripe-shared 1.0.0-rc.10 requires;
+  * Stripe's Idempotency-Key semantics (localstripe ignores the header);
+  * a per-instance state file, so parallel emulators never share data;
+  * binding to one host instead of all interfaces.
+"""
+
+import argparse
+import asyncio
+import atexit
+import hashlib
+import urllib.parse
+import json
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+import time
+
+from aiohttp import web
+from localstripe import resources, server
+
+# --- per-instance state file ------------------------------------------------
+# localstripe hard-codes '/tmp/localstripe.pickle' (TMPDIR is ignored), so
+# two instances would clobber each other.  Re-point both Store methods.
+STATE_FILE = None
+
+
+def _load_store(self):
+    try:
+        with open(STATE_FILE, 'rb') as f:
+            old = pickle.load(f)
+    except FileNotFoundError:
+        return
+    self.clear()
+    self.update(old)
+
+
+def _dump_store(self):
+    # Write-then-rename: a kill mid-dump must not leave a corrupt pickle.
+    tmp = STATE_FILE + '.tmp'
+    with open(tmp, 'wb') as f:
+        pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, STATE_FILE)
+
+
+resources.Store.try_load_from_disk = _load_store
+resources.Store.dump_to_disk = _dump_store
+
+# --- magic test cards ---------------------------------------------------------
+# localstripe only declines 4000000000000341 (pm_card_chargeCustomerFail) at
+# charge time; real Stripe also declines pm_card_visa_chargeDeclined (..0002).
+_orig_charging_is_declined = resources.PaymentMethod._charging_is_declined
+
+
+def _charging_is_declined(self):
+    return (_orig_charging_is_declined(self) or
+            (self.type == 'card' and self._card_number == '4000000000000002'))
+
+
+resources.PaymentMethod._charging_is_declined = _charging_is_declined
+
+# --- request params -----------------------------------------------------------
+# localstripe's PaymentIntent rejects any create param it doesn't model with
+# 400 "Unexpected ...".  Real Stripe accepts (and echoes back) these, and
+# app/src/payments.rs sends all three, so accept and store them instead of
+# silently dropping them.
+_orig_pi_init = resources.PaymentIntent.__init__
+
+
+def _pi_init(self, description=None, receipt_email=None,
+             automatic_payment_methods=None, **kwargs):
+    apm = automatic_payment_methods
+    if apm is not None:
+        enabled = resources.try_convert_to_bool(
+            apm.get('enabled') if isinstance(apm, dict) else None)
+        if type(enabled) is not bool:
+            raise resources.UserError(400, 'Bad request')
+        apm = {'enabled': enabled,
+               'allow_redirects': apm.get('allow_redirects') or 'always'}
+    _orig_pi_init(self, **kwargs)
+    self.description = description
+    self.receipt_email = receipt_email
+    self.automatic_payment_methods = apm
+
+
+resources.PaymentIntent.__init__ = _pi_init
+
+# --- response patching --------------------------------------------------------
+# Required (non-Option) fields in async-stripe-shared 1.0.0-rc.10:
+#   PaymentIntent: amount amount_capturable amount_received capture_method
+#     confirmation_method created currency id livemode metadata
+#     payment_method_types status
+#   Charge: amount amount_captured amount_refunded billing_details captured
+#     created currency disputed id livemode metadata paid refunded status
+#   Refund: amount created currency id
+#   ApiErrors (error bodies, last_payment_error): type
+
+
+def _default(obj, key, value):
+    # Also replaces explicit nulls: a null in a required field fails just
+    # like a missing one.
+    if obj.get(key) is None:
+        obj[key] = value
+
+
+def _common(obj):
+    _default(obj, 'created', int(time.time()))
+    _default(obj, 'metadata', {})
+
+
+def _fix_payment_intent(pi, expand_charge):
+    _common(pi)
+    status, amount = pi.get('status'), pi.get('amount') or 0
+    _default(pi, 'livemode', False)
+    _default(pi, 'amount_capturable',
+             amount if status == 'requires_capture' else 0)
+    _default(pi, 'amount_received', amount if status == 'succeeded' else 0)
+    _default(pi, 'capture_method', 'automatic')
+    _default(pi, 'confirmation_method', 'automatic')
+    # localstripe accepts payment_method_types but never stores it.
+    _default(pi, 'payment_method_types', ['card'])
+    # `charges` was removed from the API in 2022-11-15; real Stripe returns
+    # latest_charge as an id unless expand[]=latest_charge was requested.
+    pi.pop('charges', None)
+    charge = pi.get('latest_charge')
+    if isinstance(charge, dict) and not expand_charge:
+        pi['latest_charge'] = charge['id']
+    if isinstance(pi.get('last_payment_error'), dict):
+        _fix_error(pi['last_payment_error'])
+
+
+def _fix_charge(ch, _expand_charge):
+    _common(ch)
+    status, amount = ch.get('status'), ch.get('amount') or 0
+    _default(ch, 'livemode', False)
+    _default(ch, 'captured', False)
+    _default(ch, 'amount_captured',
+             amount if ch['captured'] and status == 'succeeded' else 0)
+    _default(ch, 'amount_refunded', 0)
+    _default(ch, 'billing_details',
+             {'address': None, 'email': None, 'name': None, 'phone': None})
+    _default(ch, 'disputed', False)
+    _default(ch, 'paid', status == 'succeeded')
+    _default(ch, 'refunded', False)
+
+
+def _fix_refund(re_, _expand_charge):
+    _common(re_)
+    # Real Stripe links the refund to the PaymentIntent even when it was
+    # created with charge=ch_...; localstripe leaves it null.
+    if not re_.get('payment_intent') and re_.get('charge'):
+        ch = resources.store.get('charge:' + str(re_['charge']))
+        re_['payment_intent'] = getattr(ch, 'payment_intent', None)
+
+
+def _fix_error(err):
+    # localstripe labels every error invalid_request_error; Stripe uses
+    # card_error for declines, which is what callers branch on.
+    if err.get('code') == 'card_declined':
+        err['type'] = 'card_error'
+        err.setdefault('decline_code', 'generic_decline')
+        err.setdefault('doc_url',
+                       'https://stripe.com/docs/error-codes/card-declined')
+    _default(err, 'type', 'invalid_request_error')
+
+
+FIXERS = {'payment_intent': _fix_payment_intent, 'charge': _fix_charge,
+          'refund': _fix_refund}
+
+
+def _patch(obj, expand_charge):
+    # Children first: covers list `data`, expanded latest_charge,
+    # charge.refunds and the payment_intent embedded in decline errors.
+    if isinstance(obj, list):
+        for item in obj:
+            _patch(item, expand_charge)
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            _patch(value, expand_charge)
+        fixer = FIXERS.get(obj.get('object'))
+        if fixer:
+            fixer(obj, expand_charge)
+
+
+def _decline_payment_intent(err):
+    # Stripe embeds the PaymentIntent in decline errors so clients can learn
+    # its id/status without a second call.
+    ch = resources.store.get('charge:' + str(err.get('charge')))
+    pi_id = getattr(ch, 'payment_intent', None)
+    pi = resources.store.get('payment_intent:' + str(pi_id))
+    return pi._export() if pi else None
+
+
+async def _wants_expanded_charge(request):
+    try:
+        if request.method == 'POST':
+            data = await server.get_post_data(request)
+        else:
+            data = server.unflatten_data(request.query)
+        expand = (data.get('expand') or []) if isinstance(data, dict) else []
+    except Exception:  # never let the compat layer turn a reply into a 500
+        return False
+    if isinstance(expand, str):
+        expand = [expand]
+    return any('latest_charge' in str(e) for e in expand)
+
+
+@web.middleware
+async def compat_middleware(request, handler):
+    resp = await handler(request)
+    if (resp.content_type != 'application/json' or
+            not isinstance(resp.body, bytes)):
+        return resp
+    try:
+        body = json.loads(resp.body)
+    except ValueError:
+        return resp
+    expand_charge = await _wants_expanded_charge(request)
+    err = body.get('error') if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        _fix_error(err)
+        if err.get('type') == 'card_error' and 'payment_intent' not in err:
+            pi = _decline_payment_intent(err)
+            if pi:
+                err['payment_intent'] = pi
+    _patch(body, expand_charge)
+    return server.json_response(body, status=resp.status)
+
+
+# --- idempotency --------------------------------------------------------------
+IDEMPOTENCY_TTL = 24 * 3600
+_idem_cache = {}   # (key, method, path) -> (time, body_hash, status, body, ct)
+_idem_locks = {}   # same key -> asyncio.Lock, so concurrent twins run once
+
+
+def _cacheable(status):
+    # Stripe stores results only once the endpoint ran: successes and card
+    # declines (402).  Validation/auth errors (400/401/404) are not stored, so
+    # a corrected retry with the same key still works.
+    return 200 <= status < 300 or status == 402
+
+
+@web.middleware
+async def idempotency_middleware(request, handler):
+    key = request.headers.get('Idempotency-Key')
+    if request.method != 'POST' or not key:
+        return await handler(request)
+    cache_key = (key, request.method, request.path)
+    # Compare parameters, not bytes: clients may send form fields (e.g. a metadata map) in any
+    # order, and Stripe treats a reordered body as the same request.
+    params = sorted(urllib.parse.parse_qsl((await request.read()).decode('utf-8', 'replace'),
+                                           keep_blank_values=True))
+    body_hash = hashlib.sha256(repr(params).encode()).hexdigest()
+    async with _idem_locks.setdefault(cache_key, asyncio.Lock()):
+        hit = _idem_cache.get(cache_key)
+        if hit and time.time() - hit[0] > IDEMPOTENCY_TTL:
+            hit = None
+        if hit:
+            if hit[1] != body_hash:
+                return server.json_response({'error': {
+                    'type': 'idempotency_error',
+                    'message': 'Keys for idempotent requests can only be '
+                               'used with the same parameters they were '
+                               'first used with.'}}, status=400)
+            resp = web.Response(status=hit[2], body=hit[3],
+                                content_type=hit[4])
+            resp.headers['Idempotent-Replayed'] = 'true'
+        else:
+            resp = await handler(request)
+            if _cacheable(resp.status) and isinstance(resp.body, bytes):
+                _idem_cache[cache_key] = (time.time(), body_hash, resp.status,
+                                          resp.body, resp.content_type)
+        resp.headers['Idempotency-Key'] = key
+        return resp
+
+
+def main():
+    global STATE_FILE
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=8420)
+    parser.add_argument('--state-dir',
+                        help='directory for the state pickle; default: a '
+                             'fresh temp dir removed on exit')
+    args = parser.parse_args()
+
+    if args.state_dir:
+        os.makedirs(args.state_dir, exist_ok=True)
+        state_dir = args.state_dir
+    else:
+        state_dir = tempfile.mkdtemp(prefix='stripe-emulator-')
+        atexit.register(shutil.rmtree, state_dir, ignore_errors=True)
+    STATE_FILE = os.path.join(state_dir, 'localstripe.pickle')
+    # An explicit --state-dir survives restarts, like localstripe's default.
+    resources.store.try_load_from_disk()
+
+    # Outermost first: replays must bypass everything, and idempotency must
+    # cache the already-patched body.
+    server.app.middlewares.insert(0, idempotency_middleware)
+    server.app.middlewares.insert(1, compat_middleware)
+
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    web.run_app(server.app, host=args.host, port=args.port)
+
+
+if __name__ == '__main__':
+    main()
