@@ -1,0 +1,34 @@
+//! Domain and durable logic of a shop whose every shopping cart is a long-lived Temporal workflow.
+//! No HTTP here: the gateway (`webapp`), the `worker` and the `starter` only wire these pieces.
+//!
+//! # Layout
+//! - [`domain`]: newtypes input is parsed into at the edge (`CartId`, `Email`, `Quantity`, `Cents`).
+//! - [`catalogue`]: the products and their prices in integer cents, from a replaceable JSON file.
+//! - [`cart`]: cart state and the pure rules that change it; shared by validators and handlers.
+//! - [`workflows::cart`]: the cart workflow (updates, compatibility signals, query, the
+//!   abandoned-cart timer, checkout, continue-as-new).
+//! - [`activities`]: the workflow's side effects: charging a card and sending email.
+//! - [`payments`], [`email`]: the Stripe and mail clients the activities use.
+//! - [`config`]: settings from the environment, each failure naming its variable.
+//! - [`carts`]: a typed client for carts (start, update, signal, query) used by every binary.
+//! - [`temporal`]: connecting to Temporal from its own environment variables.
+//! - [`worker`]: builds the Temporal worker that hosts the workflows and activities.
+pub mod activities;
+pub mod cart;
+pub mod carts;
+pub mod catalogue;
+pub mod config;
+pub mod domain;
+pub mod email;
+pub mod payments;
+pub mod telemetry;
+pub mod temporal;
+pub mod worker;
+pub mod workflows;
+
+/// Picks aws-lc-rs as the process's TLS crypto provider. Temporal's client enables rustls' ring
+/// backend while async-stripe, reqwest and lettre use aws-lc-rs; with both compiled in, rustls
+/// refuses to guess and the first TLS client built panics. Every binary calls this first.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

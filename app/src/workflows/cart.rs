@@ -1,0 +1,476 @@
+//! The cart workflow: one long-lived workflow per cart, changed by updates (validated, so a bad
+//! request never reaches history) or by the original shop's signals, read by a query.
+//!
+//! One inactivity timer runs at a time. Every change cancels it and starts the next one, which
+//! is due at the next reminder stage or at expiry, counted from the last change.
+use crate::activities::{CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, ShopActivities};
+use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
+use crate::catalogue::Catalogue;
+use crate::domain::CartId;
+use serde::{Deserialize, Serialize};
+use std::error::Error;
+use std::pin::pin;
+use std::time::{Duration, SystemTime};
+use temporalio_common::RetryPolicy;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::workflows::select;
+use temporalio_sdk::{
+    ActivityOptions, CancellableFuture, ContinueAsNewOptions, SyncWorkflowContext, TimerResult, WorkflowContext,
+    WorkflowContextView, WorkflowResult, WorkflowTermination,
+};
+
+type Rejection = Box<dyn Error + Send + Sync>;
+
+pub const WORKFLOW_TYPE: &str = "CartWorkflow";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartTiming {
+    /// Reminder stages: the quiet time before the first reminder, then between reminders.
+    pub reminder_after: Vec<Duration>,
+    /// Quiet time after which the cart expires and the workflow ends.
+    pub expire_after: Duration,
+    /// Start-to-close timeout of one activity attempt (a payment call, an email).
+    pub activity_timeout: Duration,
+}
+
+impl CartTiming {
+    /// Production: remind after an hour and a day, keep a cart for a week.
+    pub fn production() -> Self {
+        Self {
+            reminder_after: vec![Duration::from_secs(3600), Duration::from_secs(23 * 3600)],
+            expire_after: Duration::from_secs(7 * 24 * 3600),
+            activity_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartInput {
+    pub id: CartId,
+    pub catalogue: Catalogue,
+    pub limits: Limits,
+    pub timing: CartTiming,
+    /// Continue-as-new after this many accepted messages in one run, besides whenever the server
+    /// suggests it. Tests set it low to exercise the hand-over.
+    pub continue_after_messages: Option<u32>,
+    /// State handed over by continue-as-new; `None` for a new cart.
+    pub carried: Option<Carried>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carried {
+    pub cart: Cart,
+    pub last_change_at: Option<SystemTime>,
+    pub next_stage: u32,
+    pub runs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CheckoutRequest {
+    /// Optional when the cart already has an email (the original shop always sends one).
+    #[serde(default, alias = "Email")]
+    pub email: Option<String>,
+    /// A Stripe PaymentMethod id (from Stripe.js in a real storefront, or a test card such as
+    /// `pm_card_chargeCustomerFail`); the worker's configured card when absent.
+    #[serde(default, alias = "PaymentMethod")]
+    pub payment_method: Option<String>,
+}
+
+impl CheckoutRequest {
+    fn email_change(&self) -> Option<EmailChange> {
+        self.email.clone().map(|email| EmailChange { email })
+    }
+}
+
+/// What the workflow returns when the cart's life ends: checked out, or expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartOutcome {
+    pub cart: CartView,
+}
+
+#[workflow]
+pub struct CartWorkflow {
+    input: CartInput,
+    cart: Cart,
+    /// The inactivity countdown runs from here; `None` until the first workflow task.
+    last_change_at: Option<SystemTime>,
+    /// Bumped by every accepted change so the main loop knows to restart its timer.
+    changes: u64,
+    /// The next reminder stage the timer aims at; skipped stages (no email yet) advance it.
+    next_stage: u32,
+    /// Accepted messages in this run, for `continue_after_messages`.
+    messages: u32,
+    /// How many runs (continue-as-new hand-overs) this cart has had, shown for operators.
+    runs: u32,
+    /// The card the checkout in progress asked for.
+    payment_method: Option<String>,
+}
+
+enum Due {
+    Reminder(u32),
+    Expiry,
+}
+
+enum Woken {
+    Due(TimerResult),
+    Changed,
+}
+
+#[workflow_methods]
+impl CartWorkflow {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: CartInput) -> Self {
+        let carried = input.carried.clone();
+        let (cart, last_change_at, next_stage, runs) = match carried {
+            Some(c) => (c.cart, c.last_change_at, c.next_stage, c.runs + 1),
+            None => (Cart::default(), None, 0, 1),
+        };
+        Self {
+            input,
+            cart,
+            last_change_at,
+            changes: 0,
+            next_stage,
+            messages: 0,
+            runs,
+            payment_method: None,
+        }
+    }
+
+    #[run(name = "CartWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
+        let now = ctx.workflow_time();
+        ctx.state_mut(|s| s.last_change_at = s.last_change_at.or(now));
+        loop {
+            match ctx.state(|s| s.cart.status) {
+                CartStatus::CheckingOut => {
+                    Self::pay(ctx).await?;
+                    continue;
+                }
+                CartStatus::CheckedOut | CartStatus::Expired => return Self::finish(ctx).await,
+                CartStatus::Active | CartStatus::PaymentFailed => {}
+            }
+            if ctx.state(|s| s.wants_continue_as_new()) || ctx.continue_as_new_suggested() {
+                let handlers = ctx.clone();
+                ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+                if ctx.state(|s| s.cart.status.is_open()) {
+                    let next = ctx.state(|s| s.next_input());
+                    if !ctx.is_replaying() {
+                        tracing::info!(cart_id = %next.id, "continuing as new");
+                    }
+                    ctx.continue_as_new(next, ContinueAsNewOptions::default())?;
+                }
+                continue;
+            }
+
+            let now = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
+            let (due, at) = ctx.state(|s| s.next_due());
+            let wait = at.duration_since(now).unwrap_or_default().max(Duration::from_millis(1));
+            let changes = ctx.state(|s| s.changes);
+            let suggested = ctx.clone();
+            let woken = {
+                let mut timer = pin!(ctx.timer(wait));
+                let woken = select! {
+                    fired = timer.as_mut() => Woken::Due(fired),
+                    waited = ctx.wait_condition(|s| s.changes != changes || s.wants_continue_as_new()
+                        || !s.cart.status.is_open() || suggested.continue_as_new_suggested()) => {
+                        waited?;
+                        Woken::Changed
+                    }
+                };
+                // A change restarts the countdown: cancel this timer (dropping it would leave
+                // it running on the server) and go round again.
+                if matches!(woken, Woken::Changed) {
+                    timer.cancel();
+                }
+                woken
+            };
+            match woken {
+                Woken::Changed => {}
+                Woken::Due(TimerResult::Cancelled) => return Err(WorkflowTermination::cancelled()),
+                Woken::Due(TimerResult::Fired) if ctx.state(|s| s.changes != changes) => {}
+                Woken::Due(TimerResult::Fired) => match due {
+                    Due::Reminder(stage) => Self::remind(ctx, stage).await,
+                    Due::Expiry => ctx.state_mut(|s| s.cart.status = CartStatus::Expired),
+                },
+            }
+        }
+    }
+
+    async fn remind(ctx: &mut WorkflowContext<Self>, stage: u32) {
+        ctx.state_mut(|s| s.next_stage = stage + 1);
+        let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Reminder { stage })) else {
+            return;
+        };
+        let opts = ctx.state(|s| email_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await {
+            Ok(()) => ctx.state_mut(|s| s.cart.reminders_sent += 1),
+            Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, stage, "reminder email failed"),
+            Err(_) => {}
+        }
+    }
+
+    async fn pay(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        let request = ctx.state(|s| s.charge_request());
+        let opts = ctx.state(|s| payment_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::charge, request, opts).await {
+            Ok(PaymentReceipt { payment_ref, .. }) => {
+                ctx.state_mut(|s| s.cart.paid(payment_ref.clone()));
+                if let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Confirmation { payment_ref })) {
+                    let opts = ctx.state(|s| email_options(&s.input.timing));
+                    if let Err(e) = ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await
+                        && !ctx.is_replaying()
+                    {
+                        tracing::warn!(error = %e, "confirmation email failed");
+                    }
+                }
+            }
+            Err(e) => match super::failure::application_failure(&e, DECLINED) {
+                Some(reason) => ctx.state_mut(|s| s.cart.declined(reason)),
+                // Retries ran out or Stripe refused the request: whether money moved is unknown,
+                // so the next checkout reuses this attempt's idempotency key.
+                None => {
+                    let reason = format!("payment could not be completed: {}", super::failure::root_message(&e));
+                    ctx.state_mut(|s| s.cart.unsettled(reason))
+                }
+            },
+        }
+        Ok(())
+    }
+
+    async fn finish(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
+        let handlers = ctx.clone();
+        ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+        Ok(CartOutcome {
+            cart: ctx.state(|s| s.view()),
+        })
+    }
+
+    // ----- updates: validated first, so a rejected request leaves no trace in history -----
+
+    #[update_validator(add_item)]
+    fn validate_add_item(&self, _ctx: &WorkflowContextView, change: &ItemChange) -> Result<(), Rejection> {
+        self.cart
+            .check_add(&self.input.catalogue, self.input.limits, change)
+            .map(|_| ())
+            .map_err(reject)
+    }
+
+    #[update(name = "add_item")]
+    pub fn add_item(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: ItemChange) -> CartView {
+        let result = self.cart.add(&self.input.catalogue, self.input.limits, &change);
+        self.accepted(ctx, result)
+    }
+
+    #[update_validator(remove_item)]
+    fn validate_remove_item(&self, _ctx: &WorkflowContextView, change: &ItemChange) -> Result<(), Rejection> {
+        self.cart.check_remove(change).map_err(reject)
+    }
+
+    #[update(name = "remove_item")]
+    pub fn remove_item(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: ItemChange) -> CartView {
+        let result = self.cart.remove(&change);
+        self.accepted(ctx, result)
+    }
+
+    #[update_validator(set_email)]
+    fn validate_set_email(&self, _ctx: &WorkflowContextView, change: &EmailChange) -> Result<(), Rejection> {
+        self.cart.check_email(change).map(|_| ()).map_err(reject)
+    }
+
+    #[update(name = "set_email")]
+    pub fn set_email(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: EmailChange) -> CartView {
+        let result = self.cart.set_email(&change);
+        self.accepted(ctx, result)
+    }
+
+    #[update_validator(checkout)]
+    fn validate_checkout(&self, _ctx: &WorkflowContextView, req: &CheckoutRequest) -> Result<(), Rejection> {
+        self.cart.check_checkout(req.email_change().as_ref()).map_err(reject)
+    }
+
+    /// Starts the payment and answers with the cart once its outcome is known.
+    #[update(name = "checkout")]
+    pub async fn checkout(ctx: &mut WorkflowContext<Self>, req: CheckoutRequest) -> Result<CartView, Rejection> {
+        let now = ctx.workflow_time();
+        let attempt = ctx.state_mut(|s| {
+            let attempt = s.cart.begin_checkout(req.email_change().as_ref())?;
+            s.payment_method = req.payment_method.clone();
+            s.mark_changed(now);
+            Ok::<_, CartError>(attempt)
+        })?;
+        ctx.wait_condition(|s| s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut)
+            .await?;
+        Ok(ctx.state(|s| s.view()))
+    }
+
+    // ----- the original shop's signals: a malformed or refused one is logged and dropped -----
+
+    #[signal(name = "ADD_TO_CART_CHANNEL")]
+    pub fn add_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        let result = parse::<ItemChange>(raw).and_then(|c| {
+            self.cart
+                .add(&self.input.catalogue, self.input.limits, &c)
+                .map_err(|e| e.to_string())
+        });
+        self.signalled(ctx, "ADD_TO_CART_CHANNEL", result);
+    }
+
+    #[signal(name = "REMOVE_FROM_CART_CHANNEL")]
+    pub fn remove_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        let result = parse::<ItemChange>(raw).and_then(|c| self.cart.remove(&c).map_err(|e| e.to_string()));
+        self.signalled(ctx, "REMOVE_FROM_CART_CHANNEL", result);
+    }
+
+    #[signal(name = "UPDATE_EMAIL_CHANNEL")]
+    pub fn email_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        let result = parse::<EmailChange>(raw).and_then(|c| self.cart.set_email(&c).map_err(|e| e.to_string()));
+        self.signalled(ctx, "UPDATE_EMAIL_CHANNEL", result);
+    }
+
+    #[signal(name = "CHECKOUT_CHANNEL")]
+    pub fn checkout_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        // The original sends `{"Email": ".."}`; accept a bare or null payload too.
+        let req = parse::<CheckoutRequest>(raw).unwrap_or_default();
+        let result = self
+            .cart
+            .begin_checkout(req.email_change().as_ref())
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        self.payment_method = req.payment_method;
+        self.signalled(ctx, "CHECKOUT_CHANNEL", result);
+    }
+
+    #[query(name = "getCart")]
+    pub fn get_cart(&self, _ctx: &WorkflowContextView) -> CartView {
+        self.view()
+    }
+}
+
+impl CartWorkflow {
+    fn view(&self) -> CartView {
+        self.cart.view(&self.input.id)
+    }
+
+    fn mark_changed(&mut self, now: Option<SystemTime>) {
+        self.changes += 1;
+        self.messages += 1;
+        self.last_change_at = now.or(self.last_change_at);
+        self.next_stage = self.cart.reminders_sent;
+    }
+
+    fn accepted(&mut self, ctx: &SyncWorkflowContext<Self>, result: Result<(), CartError>) -> CartView {
+        // The validator ran against this same state, so `result` is Ok; on replay validators do
+        // not run and the handler must still do exactly what it did the first time.
+        if result.is_ok() {
+            self.mark_changed(ctx.workflow_time());
+        }
+        self.view()
+    }
+
+    fn signalled(&mut self, ctx: &SyncWorkflowContext<Self>, name: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.mark_changed(ctx.workflow_time()),
+            Err(reason) if !ctx.is_replaying() => {
+                tracing::warn!(cart_id = %self.input.id, signal = name, %reason, "signal ignored")
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn wants_continue_as_new(&self) -> bool {
+        self.input.continue_after_messages.is_some_and(|n| self.messages >= n)
+    }
+
+    fn next_input(&self) -> CartInput {
+        CartInput {
+            carried: Some(Carried {
+                cart: self.cart.clone(),
+                last_change_at: self.last_change_at,
+                next_stage: self.next_stage,
+                runs: self.runs,
+            }),
+            ..self.input.clone()
+        }
+    }
+
+    /// The next thing the inactivity timer waits for and when it is due.
+    fn next_due(&self) -> (Due, SystemTime) {
+        let timing = &self.input.timing;
+        let since = self.last_change_at.unwrap_or(SystemTime::UNIX_EPOCH);
+        let expiry = since + timing.expire_after;
+        let stage = self.next_stage as usize;
+        if stage < timing.reminder_after.len() {
+            let at = since + timing.reminder_after[..=stage].iter().sum::<Duration>();
+            if at < expiry {
+                return (Due::Reminder(self.next_stage), at);
+            }
+        }
+        (Due::Expiry, expiry)
+    }
+
+    /// A reminder or confirmation for this cart, if there is someone to send it to and,
+    /// for a reminder, something in the cart.
+    fn email(&self, kind: CartEmailKind) -> Option<CartEmail> {
+        let to = self.cart.email.as_ref()?.as_str().to_owned();
+        if matches!(kind, CartEmailKind::Reminder { .. }) && self.cart.lines.is_empty() {
+            return None;
+        }
+        Some(CartEmail {
+            to,
+            kind,
+            cart: self.view(),
+        })
+    }
+
+    fn charge_request(&self) -> ChargeRequest {
+        ChargeRequest {
+            cart_id: self.input.id.clone(),
+            attempt: self.cart.checkout_attempts,
+            amount_cents: self.cart.total(),
+            currency: self.input.catalogue.currency.clone(),
+            email: self
+                .cart
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+            payment_method: self.payment_method.clone(),
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(raw: serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(raw).map_err(|e| format!("malformed payload: {e}"))
+}
+
+/// The failure message carries the error code first (`code: message`) so the gateway can map
+/// it to a status and a field without a second round trip; see `Rejection::parse`.
+fn reject(err: CartError) -> Rejection {
+    format!("{}: {err}", err.code()).into()
+}
+
+fn payment_options(timing: &CartTiming) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(30))
+                .maximum_attempts(8)
+                .build(),
+        )
+        .build()
+}
+
+fn email_options(timing: &CartTiming) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(1))
+                .maximum_interval(Duration::from_secs(60))
+                .maximum_attempts(10)
+                .build(),
+        )
+        .build()
+}

@@ -1,0 +1,4 @@
+//! Durable logic. Deterministic code only: time comes from `workflow_time`, waiting from the
+//! SDK's timers and conditions, and every side effect is an activity.
+pub mod cart;
+mod failure;
