@@ -1,0 +1,197 @@
+//! Plays one scripted shopper against a running stack; the exit code is the verdict.
+//!
+//! `starter` — new cart, add two products, remove one, set an email, read the cart, check out,
+//! wait for the outcome, print the receipt.
+//! `starter abandon` — fill a cart, set an email, go quiet, and watch the reminder go out and
+//! the cart expire (with timings of a few seconds).
+use anyhow::{Context, bail, ensure};
+use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
+use app::carts::Carts;
+use app::config::{Env, ShopConfig};
+use app::domain::CartId;
+use app::workflows::cart::{CartTiming, CheckoutRequest};
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() {
+    app::install_crypto_provider();
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let result = async {
+        let shop = ShopConfig::from_env(&Env::from_process())?;
+        let carts = Carts::new(app::temporal::connect_from_env().await?, shop);
+        match mode.as_str() {
+            "" | "checkout" => checkout_journey(&carts).await,
+            "abandon" => abandon_journey(&carts).await,
+            other => bail!("unknown mode {other:?}: use `checkout` (default) or `abandon`"),
+        }
+    }
+    .await;
+    if let Err(e) = result {
+        eprintln!("FAILED: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn step(what: &str, cart: &CartView) {
+    println!(
+        "✓ {what:<28} {} item(s), total {}, status {}",
+        cart.item_count,
+        cart.total,
+        cart.status.as_str()
+    );
+}
+
+async fn checkout_journey(carts: &Carts) -> anyhow::Result<()> {
+    let cart = carts.create().await.context("create cart")?;
+    let id = cart.id.clone();
+    println!("cart {id}");
+    let (first, second) = {
+        let p = &carts.shop().catalogue.products;
+        ensure!(p.len() >= 2, "the catalogue needs two products");
+        (p[0].clone(), p[1].clone())
+    };
+    let cart = carts
+        .add_item(
+            &id,
+            ItemChange {
+                product_id: first.id,
+                quantity: 1,
+            },
+            None,
+        )
+        .await?;
+    step(&format!("add 1 x {}", first.name), &cart);
+    let cart = carts
+        .add_item(
+            &id,
+            ItemChange {
+                product_id: second.id,
+                quantity: 2,
+            },
+            None,
+        )
+        .await?;
+    step(&format!("add 2 x {}", second.name), &cart);
+    ensure!(cart.lines.len() == 2, "expected two lines, got {:?}", cart.lines);
+    let cart = carts
+        .remove_item(
+            &id,
+            ItemChange {
+                product_id: first.id,
+                quantity: 1,
+            },
+            None,
+        )
+        .await?;
+    step(&format!("remove {}", first.name), &cart);
+    let cart = carts
+        .set_email(
+            &id,
+            EmailChange {
+                email: "shopper@example.com".into(),
+            },
+            None,
+        )
+        .await?;
+    step("set email", &cart);
+
+    let cart = carts.get(&id).await?;
+    step("read cart", &cart);
+    let expected = second.price_cents.times(2);
+    ensure!(
+        cart.lines.len() == 1 && cart.lines[0].product_id == second.id,
+        "wrong lines: {:?}",
+        cart.lines
+    );
+    ensure!(
+        cart.total_cents == expected,
+        "total {} but expected {}",
+        cart.total_cents.0,
+        expected.0
+    );
+
+    let cart = carts
+        .checkout(&id, CheckoutRequest::default(), None, Duration::from_secs(60))
+        .await?
+        .context("the payment did not finish within 60 s")?;
+    step("check out", &cart);
+    ensure!(
+        cart.status == CartStatus::CheckedOut,
+        "checkout ended {}: {:?}",
+        cart.status.as_str(),
+        cart.payment_error
+    );
+    let outcome = carts.outcome(&id).await?;
+    ensure!(
+        outcome.cart.status == CartStatus::CheckedOut,
+        "workflow ended as {}",
+        outcome.cart.status.as_str()
+    );
+
+    println!("\nReceipt");
+    for l in &outcome.cart.lines {
+        println!("  {} x {:<20} {:>12}", l.quantity, l.name, l.line_total);
+    }
+    println!("  {:<24} {:>12}", "Total", outcome.cart.total);
+    println!("  payment {}", outcome.cart.payment_ref.as_deref().unwrap_or("?"));
+    Ok(())
+}
+
+async fn abandon_journey(carts: &Carts) -> anyhow::Result<()> {
+    let mut input = carts.input(CartId::random());
+    input.timing = CartTiming {
+        reminder_after: vec![Duration::from_secs(3)],
+        expire_after: Duration::from_secs(8),
+        ..input.timing
+    };
+    let id = input.id.clone();
+    carts.start(input).await?;
+    println!("cart {id}: reminder after 3 s of quiet, expiry after 8 s");
+    let product = carts.shop().catalogue.products[0].id;
+    let cart = carts
+        .add_item(
+            &id,
+            ItemChange {
+                product_id: product,
+                quantity: 1,
+            },
+            None,
+        )
+        .await?;
+    step("add an item", &cart);
+    let cart = carts
+        .set_email(
+            &id,
+            EmailChange {
+                email: "forgetful@example.com".into(),
+            },
+            None,
+        )
+        .await?;
+    step("set email, then go quiet", &cart);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let cart = carts.get(&id).await?;
+        if cart.reminders_sent >= 1 {
+            step("reminder sent", &cart);
+            break;
+        }
+        ensure!(Instant::now() < deadline, "no reminder within 30 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let outcome = carts.outcome(&id).await?;
+    ensure!(
+        outcome.cart.status == CartStatus::Expired,
+        "cart ended as {}",
+        outcome.cart.status.as_str()
+    );
+    ensure!(
+        outcome.cart.reminders_sent == 1,
+        "{} reminders were sent",
+        outcome.cart.reminders_sent
+    );
+    step("cart expired", &outcome.cart);
+    println!("The reminder is in the worker's outbox (SHOP_OUTBOX_DIR, data/outbox by default).");
+    Ok(())
+}

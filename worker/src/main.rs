@@ -1,0 +1,40 @@
+//! The worker: reads configuration, builds the activities' clients, and hosts the cart
+//! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
+use app::activities::ShopActivities;
+use app::config::{EmailConfig, Env, ShopConfig, StripeConfig, WorkerConfig};
+use temporalio_sdk::Runtime;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    app::install_crypto_provider();
+    app::telemetry::init();
+    let env = Env::from_process();
+    let shop = ShopConfig::from_env(&env)?;
+    let worker_config = WorkerConfig::from_env(&env)?;
+    let stripe = StripeConfig::from_env(&env)?;
+    let email = EmailConfig::from_env(&env, &shop.data_dir)?;
+    let activities = ShopActivities {
+        payments: stripe.client()?,
+        mailer: email.mailer()?,
+        storefront_url: shop.storefront_url.clone(),
+    };
+    tracing::info!(
+        task_queue = %shop.task_queue,
+        stripe = stripe.base_url.as_deref().unwrap_or("api.stripe.com"),
+        email = %activities.mailer.describe(),
+        "starting worker"
+    );
+
+    let client = app::temporal::connect_from_env().await?;
+    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let mut worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
+    let shutdown = worker.shutdown_handle();
+    tokio::spawn(async move {
+        app::telemetry::shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight tasks");
+        shutdown();
+    });
+    worker.run().await?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
