@@ -1,0 +1,84 @@
+//! Failure of the parts: a worker killed mid-payment, and a Temporal server restarted on its
+//! database file. Nothing may be charged twice and nothing may be lost.
+use crate::helpers::{ChildProc, Faults, FaultyProxy, TestApp, TestAppOptions, eventually, workspace_binary};
+use app::cart::CartStatus;
+use app::workflows::cart::CheckoutRequest;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_worker_during_checkout_charges_once_and_completes() {
+    let Some(app) = TestApp::spawn_with(TestAppOptions {
+        no_worker: true,
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    // Every charge takes 2 s, so there is time to kill the worker while one is in flight.
+    let faults = Faults {
+        delay: Duration::from_secs(2),
+        path_prefix: "/v1/payment_intents".into(),
+        ..Default::default()
+    };
+    let proxy = FaultyProxy::start(&app.stripe.url, faults).await;
+    let worker_bin = workspace_binary("worker");
+    let env = app.worker_env(&proxy.url);
+    let mut first = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-1.log"));
+
+    let id = app.new_cart().await;
+    app.add(&id, 0, 1).await.unwrap();
+    app.set_email(&id, "crash@example.com").await.unwrap();
+    let carts = app.carts.clone();
+    let checkout_id = id.clone();
+    let checkout = tokio::spawn(async move {
+        carts
+            .checkout(&checkout_id, CheckoutRequest::default(), None, Duration::from_secs(90))
+            .await
+    });
+    eventually("the charge to reach Stripe", Duration::from_secs(20), || async {
+        (proxy.hits() >= 1).then_some(())
+    })
+    .await;
+    first.kill_hard().await;
+
+    let mut second = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-2.log"));
+    let view = checkout.await.unwrap().unwrap().expect("an outcome within the wait");
+    assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
+    let intents = app.payments().find_by_metadata("cart_id", id.as_str()).await.unwrap();
+    assert_eq!(
+        intents,
+        vec![view.payment_ref.unwrap()],
+        "one PaymentIntent despite the retry"
+    );
+    assert!(proxy.hits() >= 2, "the new worker retried the charge");
+    assert!(
+        second.terminate().await.success(),
+        "SIGTERM shuts the worker down cleanly"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restarting_temporal_on_its_database_keeps_open_carts() {
+    let Some(mut app) = TestApp::spawn().await else { return };
+    let id = app.new_cart().await;
+    app.add(&id, 1, 2).await.unwrap();
+    app.set_email(&id, "durable@example.com").await.unwrap();
+    let before = app.get(&id).await;
+
+    app.temporal.restart().await;
+
+    let after = eventually("the cart to answer again", Duration::from_secs(30), || async {
+        app.carts.get(&id).await.ok()
+    })
+    .await;
+    assert_eq!(after, before);
+    let view = eventually("updates to work again", Duration::from_secs(30), || async {
+        app.add(&id, 3, 1).await.ok()
+    })
+    .await;
+    assert_eq!(view.lines.len(), 2);
+    let view = app.checkout(&id, None).await.unwrap();
+    assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
+    app.stop_worker();
+}

@@ -1,0 +1,258 @@
+use super::process::{StripeEmulator, TemporalServer};
+use app::activities::ShopActivities;
+use app::cart::Limits;
+use app::cart::{CartView, EmailChange, ItemChange};
+use app::carts::{Carts, CartsError};
+use app::catalogue::Catalogue;
+use app::config::{ShopConfig, WorkerConfig};
+use app::domain::CartId;
+use app::email::Mailer;
+use app::payments::Payments;
+use app::workflows::cart::{CartInput, CartTiming, CheckoutRequest};
+use std::path::PathBuf;
+use std::time::Duration;
+use temporalio_client::WorkflowFetchHistoryOptions;
+use temporalio_sdk::Runtime;
+
+/// Timings for tests: a reminder after 0.8 s of quiet, no expiry within a test's life.
+pub fn fast_timing() -> CartTiming {
+    CartTiming {
+        reminder_after: vec![Duration::from_millis(800)],
+        expire_after: Duration::from_secs(120),
+        activity_timeout: Duration::from_secs(5),
+    }
+}
+
+#[derive(Default)]
+pub struct TestAppOptions {
+    /// Point the worker's Stripe client here instead of at the emulator (a fault proxy).
+    pub stripe_url: Option<String>,
+    /// Send email this way instead of to the file outbox.
+    pub mailer: Option<Mailer>,
+    /// Start no in-process worker (the test runs the worker binary itself).
+    pub no_worker: bool,
+}
+
+pub struct TestApp {
+    // First, so the worker stops while the server it talks to is still up.
+    worker: Option<InProcessWorker>,
+    pub temporal: TemporalServer,
+    pub stripe: StripeEmulator,
+    pub carts: Carts,
+    pub outbox: PathBuf,
+    pub task_queue: String,
+    // Last, so the processes above are gone before their folder is removed.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Option<Self> {
+        Self::spawn_with(TestAppOptions::default()).await
+    }
+
+    pub async fn spawn_with(opts: TestAppOptions) -> Option<Self> {
+        app::install_crypto_provider();
+        let dir = tempfile::Builder::new().prefix("shop-test-").tempdir().unwrap();
+        let (temporal, stripe) = tokio::join!(TemporalServer::start(dir.path()), StripeEmulator::start(dir.path()));
+        let (temporal, stripe) = (temporal?, stripe?);
+        let task_queue = format!("test-{}", CartId::random());
+        let outbox = dir.path().join("outbox");
+        let shop = ShopConfig {
+            task_queue: task_queue.clone(),
+            data_dir: dir.path().to_path_buf(),
+            catalogue: Catalogue::embedded(),
+            limits: Limits::default(),
+            timing: fast_timing(),
+            continue_after_messages: None,
+            storefront_url: "http://shop.test".into(),
+        };
+        let client = app::temporal::connect(&temporal.address()).await.unwrap();
+        let carts = Carts::new(client, shop);
+        let mut app = Self {
+            worker: None,
+            temporal,
+            stripe,
+            carts,
+            outbox,
+            task_queue,
+            dir,
+        };
+        if !opts.no_worker {
+            let stripe_url = opts.stripe_url.clone().unwrap_or_else(|| app.stripe.url.clone());
+            let mailer = match opts.mailer {
+                Some(m) => m,
+                None => Mailer::outbox(app.outbox.clone(), "Shop <shop@test>").unwrap(),
+            };
+            app.start_worker(stripe_url, mailer);
+        }
+        Some(app)
+    }
+
+    pub fn start_worker(&mut self, stripe_url: String, mailer: Mailer) {
+        let activities = ShopActivities {
+            payments: Payments::new("sk_test_x", Some(&stripe_url), "pm_card_visa").unwrap(),
+            mailer,
+            storefront_url: "http://shop.test".into(),
+        };
+        self.worker = Some(InProcessWorker::start(
+            self.temporal.address(),
+            self.task_queue.clone(),
+            activities,
+        ));
+    }
+
+    pub fn stop_worker(&mut self) {
+        self.worker = None;
+    }
+
+    /// The environment the worker binary needs to join this app.
+    pub fn worker_env(&self, stripe_url: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("TEMPORAL_ADDRESS", self.temporal.address()),
+            ("SHOP_TASK_QUEUE", self.task_queue.clone()),
+            ("SHOP_STRIPE_BASE_URL", stripe_url.to_owned()),
+            ("SHOP_DATA_DIR", self.dir.path().display().to_string()),
+            ("SHOP_OUTBOX_DIR", self.outbox.display().to_string()),
+            ("RUST_LOG", "info".into()),
+        ]
+    }
+
+    pub fn payments(&self) -> Payments {
+        Payments::new("sk_test_x", Some(&self.stripe.url), "pm_card_visa").unwrap()
+    }
+
+    pub fn input(&self) -> CartInput {
+        self.carts.input(CartId::random())
+    }
+
+    pub async fn start_cart(&self, input: CartInput) -> CartId {
+        let id = input.id.clone();
+        self.carts.start(input).await.expect("cart starts");
+        id
+    }
+
+    pub async fn new_cart(&self) -> CartId {
+        self.start_cart(self.input()).await
+    }
+
+    pub async fn add(&self, id: &CartId, product_id: u32, quantity: u32) -> Result<CartView, CartsError> {
+        self.carts.add_item(id, ItemChange { product_id, quantity }, None).await
+    }
+
+    pub async fn remove(&self, id: &CartId, product_id: u32, quantity: u32) -> Result<CartView, CartsError> {
+        self.carts
+            .remove_item(id, ItemChange { product_id, quantity }, None)
+            .await
+    }
+
+    pub async fn set_email(&self, id: &CartId, email: &str) -> Result<CartView, CartsError> {
+        self.carts
+            .set_email(id, EmailChange { email: email.into() }, None)
+            .await
+    }
+
+    /// Checks out with `card` (a test PaymentMethod id) or the worker's default card.
+    pub async fn checkout(&self, id: &CartId, card: Option<&str>) -> Result<CartView, CartsError> {
+        let req = CheckoutRequest {
+            email: None,
+            payment_method: card.map(str::to_owned),
+        };
+        let view = self.carts.checkout(id, req, None, Duration::from_secs(60)).await?;
+        Ok(view.expect("payment outcome within 60 s"))
+    }
+
+    pub async fn get(&self, id: &CartId) -> CartView {
+        self.carts.get(id).await.expect("query answers")
+    }
+
+    pub async fn history_len(&self, id: &CartId) -> usize {
+        let handle = self
+            .carts
+            .client()
+            .get_workflow_handle::<app::workflows::cart::CartWorkflow>(id.to_string());
+        handle
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .into_events()
+            .await
+            .unwrap()
+            .len()
+    }
+
+    /// History of the cart's current run as the SDK's JSON, for replay tests.
+    pub async fn history_json(&self, id: &CartId) -> Vec<u8> {
+        let handle = self
+            .carts
+            .client()
+            .get_workflow_handle::<app::workflows::cart::CartWorkflow>(id.to_string());
+        handle
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .to_json()
+            .await
+            .unwrap()
+    }
+
+    /// The `.eml` files in the outbox, as text.
+    pub fn outbox_messages(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return vec![];
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect()
+    }
+}
+
+/// A worker on its own thread and runtime, stopped through its shutdown handle on drop.
+struct InProcessWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcessWorker {
+    fn start(address: String, task_queue: String, activities: ShopActivities) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let client = app::temporal::connect(&address).await.unwrap();
+                let runtime = Runtime::from_current_tokio(Default::default()).unwrap();
+                let config = WorkerConfig {
+                    workflow_pollers: 4,
+                    activity_pollers: 2,
+                    max_cached_workflows: 100,
+                };
+                let mut worker = app::worker::build(&runtime, client, &task_queue, &config, activities).unwrap();
+                let shutdown = worker.shutdown_handle();
+                let run = worker.run();
+                tokio::pin!(run);
+                tokio::select! {
+                    result = &mut run => result.unwrap(),
+                    _ = stopped => {
+                        shutdown();
+                        let _ = run.await;
+                    }
+                }
+            });
+        });
+        Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for InProcessWorker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Starting real processes and an app around them, with typed helpers for the tests.
+mod app;
+mod process;
+mod proxy;
+
+pub use app::{TestApp, TestAppOptions, fast_timing};
+pub use process::{
+    ChildProc, StripeEmulator, free_port, tool, wait_for_port as process_wait, workspace_binary, workspace_root,
+};
+pub use proxy::{Faults, FaultyProxy};
+
+use std::time::{Duration, Instant};
+
+/// Polls `check` until it returns `Some`, failing with `what` after `timeout`. For the few
+/// waits a test cannot express as an awaited result (a reminder email arriving, say).
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

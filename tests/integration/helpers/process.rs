@@ -1,0 +1,182 @@
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A tool from the project's venv, or `None` (after saying why) when it is not installed.
+/// Under `CI=true` a missing tool fails the test instead: CI must not pass by skipping.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("SHOP_VENV").map_or_else(|| workspace_root().join(".venv"), PathBuf::from);
+    let path = venv.join("bin").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    let msg = format!(
+        "{} is missing; run scripts/test.sh (it installs the tools)",
+        path.display()
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub async fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "{what} did not open port {port} within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing behind.
+pub struct ChildProc {
+    child: Child,
+}
+
+impl ChildProc {
+    pub fn spawn(program: &Path, args: &[&str], envs: &[(&str, String)], log: &Path) -> Self {
+        let out = std::fs::File::create(log).unwrap();
+        let err = out.try_clone().unwrap();
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Self {
+            child: cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display())),
+        }
+    }
+
+    /// `kill -9`: no chance to clean up, as when a machine dies.
+    pub async fn kill_hard(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: sending a signal to our own child's pid.
+        unsafe { libc::kill(self.child.id().expect("running") as i32, libc::SIGTERM) };
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("exits after SIGTERM")
+            .unwrap()
+    }
+}
+
+/// A real Temporal dev server (`temporal server start-dev`) on a free port.
+pub struct TemporalServer {
+    proc: ChildProc,
+    pub port: u16,
+    db: PathBuf,
+    log: PathBuf,
+}
+
+impl TemporalServer {
+    /// Persists to `db`, so a restart on the same file keeps every workflow.
+    pub async fn start(dir: &Path) -> Option<Self> {
+        let port = free_port();
+        let db = dir.join("temporal.db");
+        let log = dir.join("temporal.log");
+        let proc = Self::launch(port, &db, &log)?;
+        wait_for_port(port, "Temporal").await;
+        Some(Self { proc, port, db, log })
+    }
+
+    fn launch(port: u16, db: &Path, log: &Path) -> Option<ChildProc> {
+        let temporal = tool("temporal")?;
+        let port_s = port.to_string();
+        // The UI port must be free too; start-dev would otherwise take port+1000.
+        let ui = free_port().to_string();
+        let args = [
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port_s,
+            "--ui-port",
+            &ui,
+            "--db-filename",
+            db.to_str().unwrap(),
+            "--log-level",
+            "error",
+        ];
+        Some(ChildProc::spawn(&temporal, &args, &[], log))
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server hard and starts it again on the same port and database file.
+    pub async fn restart(&mut self) {
+        self.proc.kill_hard().await;
+        // The port is released when the process dies; the new server takes it again.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.proc = Self::launch(self.port, &self.db, &self.log).unwrap();
+        wait_for_port(self.port, "Temporal (restarted)").await;
+    }
+}
+
+/// The Stripe emulator: localstripe behind tools/stripe_emulator.py, with its own state.
+pub struct StripeEmulator {
+    _proc: ChildProc,
+    pub url: String,
+}
+
+impl StripeEmulator {
+    pub async fn start(dir: &Path) -> Option<Self> {
+        let python = tool("python")?;
+        let port = free_port();
+        let state = dir.join("stripe");
+        std::fs::create_dir_all(&state).unwrap();
+        let script = workspace_root().join("tools/stripe_emulator.py");
+        let args = [
+            script.to_str().unwrap(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--state-dir",
+            state.to_str().unwrap(),
+        ];
+        let proc = ChildProc::spawn(&python, &args, &[], &dir.join("stripe.log"));
+        wait_for_port(port, "Stripe emulator").await;
+        Some(Self {
+            _proc: proc,
+            url: format!("http://127.0.0.1:{port}"),
+        })
+    }
+}
+
+/// A binary of this workspace, built next to the test executable (`scripts/test.sh` builds
+/// them first with `cargo build --bins`).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run `cargo build --bins` first",
+        path.display()
+    );
+    path
+}

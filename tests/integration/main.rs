@@ -1,0 +1,11 @@
+//! Integration tests against real processes: each test starts its own Temporal dev server
+//! (the `temporal` CLI from ./.venv), Stripe emulator and, where needed, SMTP catcher, on free
+//! ports. A missing tool skips the test with a message, except under `CI=true`, where it fails.
+mod helpers;
+
+mod cart_workflow;
+mod durability;
+mod email;
+mod payments;
+mod replay;
+mod starter;

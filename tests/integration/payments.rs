@@ -1,0 +1,77 @@
+//! Payments against the Stripe emulator process: success, decline, and a charge whose answer
+//! is lost, so Temporal retries it: the idempotency key must keep that to one PaymentIntent.
+use crate::helpers::{Faults, FaultyProxy, StripeEmulator, TestApp, TestAppOptions};
+use app::cart::CartStatus;
+use app::domain::Cents;
+use app::payments::{Charge, PaymentError};
+
+fn charge(key: &str, card: Option<&str>) -> Charge {
+    Charge {
+        amount: Cents(1234),
+        currency: "usd".into(),
+        idempotency_key: key.into(),
+        description: "test".into(),
+        metadata: vec![("cart_id".into(), key.into())],
+        receipt_email: Some("a@b.co".into()),
+        payment_method: card.map(str::to_owned),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_charge_succeeds_once_per_key_and_a_decline_is_a_business_outcome() {
+    app::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(stripe) = StripeEmulator::start(dir.path()).await else {
+        return;
+    };
+    let payments = app::payments::Payments::new("sk_test_x", Some(&stripe.url), "pm_card_visa").unwrap();
+
+    let first = payments.charge(&charge("k-1", None)).await.unwrap();
+    let again = payments.charge(&charge("k-1", None)).await.unwrap();
+    assert_eq!(first, again, "the same key answers with the same PaymentIntent");
+    assert_eq!(
+        payments.find_by_metadata("cart_id", "k-1").await.unwrap(),
+        vec![first.clone()]
+    );
+    let refund = payments.refund(&first, "refund-k-1").await.unwrap();
+    assert!(refund.starts_with("re_"), "{refund}");
+
+    match payments
+        .charge(&charge("k-2", Some("pm_card_chargeCustomerFail")))
+        .await
+    {
+        Err(PaymentError::Declined(reason)) => assert!(reason.contains("declined"), "{reason}"),
+        other => panic!("expected a decline, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_retried_without_charging_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(stripe) = StripeEmulator::start(dir.path()).await else {
+        return;
+    };
+    let faults = Faults {
+        lose_responses: 2,
+        path_prefix: "/v1/payment_intents".into(),
+        ..Default::default()
+    };
+    let proxy = FaultyProxy::start(&stripe.url, faults).await;
+    let Some(app) = TestApp::spawn_with(TestAppOptions {
+        stripe_url: Some(proxy.url.clone()),
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let id = app.new_cart().await;
+    app.add(&id, 0, 1).await.unwrap();
+    app.set_email(&id, "retry@example.com").await.unwrap();
+    let view = app.checkout(&id, None).await.unwrap();
+    assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
+    assert_eq!(proxy.hits(), 3, "two lost answers, then the retry that got through");
+    let behind_proxy = app::payments::Payments::new("sk_test_x", Some(&stripe.url), "pm_card_visa").unwrap();
+    let intents = behind_proxy.find_by_metadata("cart_id", id.as_str()).await.unwrap();
+    assert_eq!(intents, vec![view.payment_ref.unwrap()], "exactly one PaymentIntent");
+}

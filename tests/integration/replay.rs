@@ -1,0 +1,105 @@
+//! Replay: histories of the main paths are committed under tests/histories and replayed against
+//! the current workflow code, so a change that breaks running carts fails CI (TMPRL1100).
+//! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run after an intended, patched change.
+use crate::helpers::{TestApp, workspace_root};
+use app::carts::CompatSignal;
+use app::workflows::cart::CartWorkflow;
+use serde_json::json;
+use std::time::Duration;
+use temporalio_client::WorkflowHistory;
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+
+fn replayer() -> WorkflowReplayer {
+    WorkflowReplayer::new(
+        WorkflowReplayerOptions::new()
+            .register_workflow::<CartWorkflow>()
+            .unwrap()
+            .build(),
+    )
+    .unwrap()
+}
+
+fn histories_dir() -> std::path::PathBuf {
+    workspace_root().join("tests/histories")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn committed_histories_replay_against_the_current_code() {
+    let mut files: Vec<_> = std::fs::read_dir(histories_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "expected the committed histories, found {files:?}");
+    let replayer = replayer();
+    for file in files {
+        let history = WorkflowHistory::from_json(&std::fs::read(&file).unwrap()).unwrap();
+        replayer
+            .replay_workflow(history)
+            .await
+            .unwrap_or_else(|e| panic!("{} no longer replays: {e:?}", file.display()));
+    }
+}
+
+/// Runs the main paths live, replays each fresh history, and (when asked) saves them.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_histories_of_the_main_paths_replay() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let mut recorded = Vec::new();
+
+    let id = app.new_cart().await;
+    app.add(&id, 0, 1).await.unwrap();
+    app.add(&id, 1, 2).await.unwrap();
+    app.remove(&id, 0, 1).await.unwrap();
+    let _ = app.add(&id, 42, 1).await; // a rejection
+    app.set_email(&id, "replay@example.com").await.unwrap();
+    app.checkout(&id, Some("pm_card_chargeCustomerFail")).await.unwrap();
+    app.checkout(&id, None).await.unwrap();
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("checkout_after_decline", app.history_json(&id).await));
+
+    let mut input = app.input();
+    input.timing.reminder_after = vec![Duration::from_millis(300), Duration::from_millis(300)];
+    input.timing.expire_after = Duration::from_millis(1500);
+    let id = app.start_cart(input).await;
+    app.add(&id, 2, 1).await.unwrap();
+    app.set_email(&id, "quiet@example.com").await.unwrap();
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("reminders_then_expiry", app.history_json(&id).await));
+
+    let id = app.new_cart().await;
+    for (signal, payload) in [
+        (CompatSignal::Add, json!({"ProductId": 3, "Quantity": 2})),
+        (CompatSignal::Add, json!("garbage")),
+        (CompatSignal::Remove, json!({"ProductId": 3, "Quantity": 1})),
+        (CompatSignal::Email, json!({"Email": "compat@example.com"})),
+        (CompatSignal::Checkout, json!({"Email": "compat@example.com"})),
+    ] {
+        app.carts.signal_compat(&id, signal, payload).await.unwrap();
+    }
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("compat_signals_checkout", app.history_json(&id).await));
+
+    let mut input = app.input();
+    input.continue_after_messages = Some(2);
+    let id = app.start_cart(input).await;
+    app.add(&id, 0, 1).await.unwrap();
+    app.add(&id, 1, 1).await.unwrap();
+    app.add(&id, 2, 1).await.unwrap();
+    // The current run is the continued one: its history starts from the carried state.
+    recorded.push(("continued_as_new", app.history_json(&id).await));
+
+    let replayer = replayer();
+    let save = std::env::var("SHOP_RECORD_HISTORIES").is_ok_and(|v| v == "1");
+    for (name, json) in recorded {
+        let history = WorkflowHistory::from_json(&json).unwrap();
+        replayer
+            .replay_workflow(history)
+            .await
+            .unwrap_or_else(|e| panic!("{name} does not replay: {e:?}"));
+        if save {
+            std::fs::create_dir_all(histories_dir()).unwrap();
+            std::fs::write(histories_dir().join(format!("{name}.json")), json).unwrap();
+        }
+    }
+}
