@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the whole shop on its embedded defaults: a Temporal dev server persisting to
+# data/temporal.db, the Stripe emulator, the worker (and the webapp). Ctrl-C stops everything;
+# running it again keeps the carts that were open.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+cd "$ROOT"
+
+DATA="${SHOP_DATA_DIR:-$ROOT/data}"
+TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+STRIPE_PORT="${STRIPE_PORT:-8420}"
+mkdir -p "$DATA/logs" "$DATA/stripe"
+
+echo "==> building (first time: a few minutes)"
+cargo build --quiet --bins
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "==> stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "==> stopped; state kept in $DATA"
+}
+trap stop INT TERM EXIT
+
+wait_port() { # name port
+  for _ in $(seq 1 100); do
+    (echo > "/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "$1 did not open port $2; see $DATA/logs" >&2; exit 1
+}
+
+"$VENV/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
+  --db-filename "$DATA/temporal.db" --log-level warn > "$DATA/logs/temporal.log" 2>&1 &
+pids+=($!)
+"$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$STRIPE_PORT" \
+  --state-dir "$DATA/stripe" > "$DATA/logs/stripe.log" 2>&1 &
+pids+=($!)
+wait_port "Temporal" "$TEMPORAL_PORT"
+wait_port "Stripe emulator" "$STRIPE_PORT"
+
+export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+export SHOP_DATA_DIR="$DATA"
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then export SHOP_STRIPE_BASE_URL="${SHOP_STRIPE_BASE_URL:-http://127.0.0.1:$STRIPE_PORT}"; fi
+# Short enough to watch: a reminder after a minute of quiet, expiry after five.
+export SHOP_REMINDER_AFTER="${SHOP_REMINDER_AFTER:-1m}"
+export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
+
+"$CARGO_TARGET_DIR/debug/worker" 2>&1 | tee "$DATA/logs/worker.log" &
+pids+=($!)
+
+cat <<MSG
+
+  Temporal Web UI   http://127.0.0.1:$UI_PORT
+  Stripe emulator   http://127.0.0.1:$STRIPE_PORT
+  Email outbox      $DATA/outbox
+  Play a shopper    TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT cargo run -p starter [abandon]
+
+  Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}"
