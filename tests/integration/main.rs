@@ -9,3 +9,4 @@ mod email;
 mod payments;
 mod replay;
 mod starter;
+mod webapp;

@@ -1,0 +1,190 @@
+//! The HTTP gateway on port 0 in front of a real dev server and worker.
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use webapp::startup::{Application, Settings};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn spawn(app: &TestApp) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = Application::build(app.carts.clone(), Settings::default(), listener).unwrap();
+        let base = format!("http://127.0.0.1:{}", server.port());
+        tokio::spawn(server.run_until_stopped());
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn put(&self, path: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn new_cart(&self) -> String {
+        let r = self.http.post(format!("{}/cart", self.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let body: Value = r.json().await.unwrap();
+        body["workflowID"].as_str().unwrap().to_owned()
+    }
+
+    async fn add(&self, id: &str, product: u32, qty: u32) -> (StatusCode, Value) {
+        self.put(
+            &format!("/cart/{id}/add"),
+            &json!({"ProductId": product, "Quantity": qty}).to_string(),
+            None,
+        )
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shopper_journey_over_http() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    assert_eq!(api.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(api.get("/readyz").await.0, StatusCode::OK);
+    let (status, products) = api.get("/products").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(products["products"][0]["price_cents"], 99_900);
+    assert_eq!(products["products"][0]["price"], "$999.00");
+
+    let id = api.new_cart().await;
+    assert!(id.starts_with("cart-") && id.len() == 37, "{id}");
+    assert_eq!(api.add(&id, 0, 1).await.0, StatusCode::OK);
+    let (_, cart) = api
+        .put(&format!("/cart/{id}/add"), r#"{"product_id": 1, "quantity": 2}"#, None)
+        .await;
+    assert_eq!(cart["total_cents"], 99_900 + 2 * 69_900);
+    let (_, cart) = api
+        .put(
+            &format!("/cart/{id}/remove"),
+            r#"{"ProductId": 0, "Quantity": 1}"#,
+            None,
+        )
+        .await;
+    assert_eq!(cart["lines"].as_array().unwrap().len(), 1);
+    let (status, _) = api
+        .put(&format!("/cart/{id}/email"), r#"{"Email": "web@example.com"}"#, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, cart) = api.get(&format!("/cart/{id}")).await;
+    assert_eq!(
+        (cart["total"].as_str(), cart["email"].as_str()),
+        (Some("$1,398.00"), Some("web@example.com"))
+    );
+
+    let (status, body) = api
+        .put(&format!("/cart/{id}/checkout"), r#"{"Email": "web@example.com"}"#, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["receipt"]["status"], "checked_out");
+    let (status, body) = api.add(&id, 2, 1).await;
+    // 409 either way: `cart_locked` while the confirmation email is still going out,
+    // `cart_closed` once the workflow has completed.
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        ["cart_locked", "cart_closed"].contains(&body["error"]["code"].as_str().unwrap()),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_get_precise_json_errors_and_change_nothing() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    let id = api.new_cart().await;
+    api.add(&id, 2, 1).await;
+
+    let missing = "cart-0123456789abcdef0123456789abcdef";
+    assert_eq!(api.get(&format!("/cart/{missing}")).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.get("/cart/1690000000").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("cart_not_found"))
+    );
+
+    let (status, body) = api.put(&format!("/cart/{id}/add"), "{not json", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    let (status, body) = api
+        .put(&format!("/cart/{id}/add"), r#"{"ProductId": "x", "Quantity": 1}"#, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("ProductId")),
+        "{body}"
+    );
+    let (status, body) = api.add(&id, 9, 1).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("product_id"))
+    );
+    let (status, body) = api.add(&id, 2, 500).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quantity"))
+    );
+    let (status, body) = api
+        .put(&format!("/cart/{id}/email"), r#"{"Email": "nope"}"#, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+    );
+    let huge = format!(r#"{{"Email": "{}@x.io"}}"#, "a".repeat(20_000));
+    assert_eq!(
+        api.put(&format!("/cart/{id}/email"), &huge, None).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+
+    let (_, cart) = api.get(&format!("/cart/{id}")).await;
+    assert_eq!(cart["item_count"], 1, "nothing was lost or added: {cart}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_applies_a_retried_request_once() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    let id = api.new_cart().await;
+    let body = r#"{"ProductId": 3, "Quantity": 2}"#;
+    let (_, first) = api.put(&format!("/cart/{id}/add"), body, Some("client-retry-1")).await;
+    let (_, second) = api.put(&format!("/cart/{id}/add"), body, Some("client-retry-1")).await;
+    assert_eq!(first, second);
+    assert_eq!(api.get(&format!("/cart/{id}")).await.1["item_count"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decline_is_402_and_the_cart_stays_usable() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    let id = api.new_cart().await;
+    api.add(&id, 1, 1).await;
+    let declined = r#"{"Email": "web@example.com", "PaymentMethod": "pm_card_chargeCustomerFail"}"#;
+    let (status, body) = api.put(&format!("/cart/{id}/checkout"), declined, None).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+    assert_eq!(body["error"]["code"], "payment_declined");
+    assert_eq!(api.add(&id, 2, 1).await.0, StatusCode::OK);
+    let (status, body) = api.put(&format!("/cart/{id}/checkout"), "", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -1,0 +1,87 @@
+//! One table from error kind to HTTP status and code; every error leaves as
+//! `{"error": {"code", "message", "field"?}}`. A client mistake is never a 500.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use app::carts::CartsError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { field: Option<String>, message: String },
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("cart not found")]
+    CartNotFound,
+    #[error("{0}")]
+    Carts(#[from] CartsError),
+}
+
+impl ApiError {
+    /// (status, code, field) for each kind: the one place statuses are decided.
+    fn parts(&self) -> (StatusCode, String, Option<String>) {
+        match self {
+            ApiError::BadRequest { field, .. } => (StatusCode::BAD_REQUEST, "invalid_request".into(), field.clone()),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into(), None),
+            ApiError::CartNotFound | ApiError::Carts(CartsError::NotFound) => {
+                (StatusCode::NOT_FOUND, "cart_not_found".into(), None)
+            }
+            ApiError::Carts(CartsError::AlreadyExists) => (StatusCode::CONFLICT, "cart_exists".into(), None),
+            ApiError::Carts(CartsError::Closed) => (StatusCode::CONFLICT, "cart_closed".into(), None),
+            ApiError::Carts(CartsError::Refused(r)) if r.code == "cart_locked" => {
+                (StatusCode::CONFLICT, r.code.clone(), None)
+            }
+            ApiError::Carts(CartsError::Refused(r)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r.code.clone(),
+                r.field.map(str::to_owned),
+            ),
+            ApiError::Carts(CartsError::Unavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "temporal_unavailable".into(), None)
+            }
+            ApiError::Carts(CartsError::Other(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), None),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, field) = self.parts();
+        let message = match status {
+            StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(error = %self, "internal error");
+                "internal error".to_owned()
+            }
+            _ => self.to_string(),
+        };
+        let mut body = json!({ "code": code, "message": message });
+        if let Some(field) = field {
+            body["field"] = json!(field);
+        }
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "2"));
+        }
+        response.json(json!({ "error": body }))
+    }
+}
+
+/// Parses a JSON body, naming the field at fault when it can.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], limit: usize) -> Result<T, ApiError> {
+    if body.len() > limit {
+        return Err(ApiError::TooLarge(limit));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = (path != ".").then_some(path);
+        ApiError::BadRequest {
+            field,
+            message: e.into_inner().to_string(),
+        }
+    })
+}

@@ -1,0 +1,167 @@
+//! HTTP → Temporal: POST starts a cart workflow, GET queries it, PUT runs a workflow update.
+//! The gateway holds no cart state, so any number of identical processes can serve.
+use crate::error::{ApiError, parse_json};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use app::cart::{CartStatus, EmailChange, ItemChange};
+use app::carts::{Carts, CartsError};
+use app::domain::CartId;
+use app::workflows::cart::CheckoutRequest;
+use serde_json::json;
+use std::time::Duration;
+
+pub struct State {
+    pub carts: Carts,
+    /// How long a checkout request waits for the payment's outcome before answering 202.
+    pub checkout_wait: Duration,
+    pub body_limit: usize,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz)
+        .service(readyz)
+        .service(products)
+        .service(create_cart)
+        .service(get_cart)
+        .service(add_item)
+        .service(remove_item)
+        .service(set_email)
+        .service(checkout);
+}
+
+fn cart_id(raw: &str) -> Result<CartId, ApiError> {
+    // An id that cannot exist is answered like one that does not.
+    CartId::parse(raw).map_err(|_| ApiError::CartNotFound)
+}
+
+/// A client's `Idempotency-Key` becomes the update id, so a retried request is applied once.
+fn update_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    match req.headers().get("Idempotency-Key") {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(s) if !s.is_empty() && s.len() <= 255 => Ok(Some(s.to_owned())),
+            _ => Err(ApiError::BadRequest {
+                field: Some("Idempotency-Key".into()),
+                message: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            }),
+        },
+    }
+}
+
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when Temporal answers: a query for a cart that cannot exist must come back NotFound.
+#[get("/readyz")]
+async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    match state.carts.get(&CartId::random()).await {
+        Err(CartsError::NotFound) | Ok(_) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/products")]
+async fn products(state: web::Data<State>) -> HttpResponse {
+    let catalogue = &state.carts.shop().catalogue;
+    let products: Vec<_> = catalogue
+        .products
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id, "name": p.name, "description": p.description, "image": p.image,
+                "price_cents": p.price_cents, "price": p.price_cents.to_string(),
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({ "currency": catalogue.currency, "products": products }))
+}
+
+#[post("/cart")]
+async fn create_cart(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let cart = state.carts.create().await?;
+    tracing::info!(cart_id = %cart.id, "cart created");
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/cart/{}", cart.id)))
+        .json(json!({ "workflowID": cart.id, "cart": cart })))
+}
+
+#[get("/cart/{id}")]
+async fn get_cart(state: web::Data<State>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let cart = state.carts.get(&cart_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(cart))
+}
+
+#[put("/cart/{id}/add")]
+async fn add_item(
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = cart_id(&id)?;
+    let change: ItemChange = parse_json(&body, state.body_limit)?;
+    let cart = state.carts.add_item(&id, change, update_id(&req)?).await?;
+    Ok(HttpResponse::Ok().json(cart))
+}
+
+#[put("/cart/{id}/remove")]
+async fn remove_item(
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = cart_id(&id)?;
+    let change: ItemChange = parse_json(&body, state.body_limit)?;
+    let cart = state.carts.remove_item(&id, change, update_id(&req)?).await?;
+    Ok(HttpResponse::Ok().json(cart))
+}
+
+#[put("/cart/{id}/email")]
+async fn set_email(
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = cart_id(&id)?;
+    let change: EmailChange = parse_json(&body, state.body_limit)?;
+    let cart = state.carts.set_email(&id, change, update_id(&req)?).await?;
+    Ok(HttpResponse::Ok().json(cart))
+}
+
+/// Answers with the outcome: 200 and the receipt, 402 and the reason (the cart stays usable),
+/// or 202 with where to poll when the payment outlasts the wait.
+#[put("/cart/{id}/checkout")]
+async fn checkout(
+    state: web::Data<State>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = cart_id(&id)?;
+    let request: CheckoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CheckoutRequest::default()
+    } else {
+        parse_json(&body, state.body_limit)?
+    };
+    match state
+        .carts
+        .checkout(&id, request, update_id(&req)?, state.checkout_wait)
+        .await?
+    {
+        Some(cart) if cart.status == CartStatus::CheckedOut => Ok(HttpResponse::Ok().json(json!({ "receipt": cart }))),
+        Some(cart) => Ok(HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(json!({
+            "error": {
+                "code": "payment_declined",
+                "message": cart.payment_error.clone().unwrap_or_else(|| "the payment did not go through".into()),
+            },
+            "cart": cart,
+        }))),
+        None => Ok(HttpResponse::Accepted()
+            .insert_header(("Location", format!("/cart/{id}")))
+            .json(json!({ "status": "checking_out", "poll": format!("/cart/{id}") }))),
+    }
+}
