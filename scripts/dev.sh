@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole shop on its embedded defaults: a Temporal dev server persisting to
-# data/temporal.db, the Stripe emulator, the worker (and the webapp). Ctrl-C stops everything;
+# data/temporal.db, the Stripe emulator, the worker and the HTTP gateway. Ctrl-C stops everything;
 # running it again keeps the carts that were open.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
@@ -51,9 +51,14 @@ export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
 
 "$CARGO_TARGET_DIR/debug/worker" 2>&1 | tee "$DATA/logs/worker.log" &
 pids+=($!)
+HTTP_PORT="${HTTP_PORT:-8080}"
+SHOP_HTTP_ADDRESS="127.0.0.1:$HTTP_PORT" "$CARGO_TARGET_DIR/debug/webapp" 2>&1 | tee "$DATA/logs/webapp.log" &
+pids+=($!)
+wait_port "webapp" "$HTTP_PORT"
 
 cat <<MSG
 
+  Cart API          http://127.0.0.1:$HTTP_PORT  (GET /products, POST /cart, PUT /cart/{id}/add ...)
   Temporal Web UI   http://127.0.0.1:$UI_PORT
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT
   Email outbox      $DATA/outbox
