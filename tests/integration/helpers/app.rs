@@ -165,30 +165,21 @@ impl TestApp {
         self.carts.get(id).await.expect("query answers")
     }
 
-    pub async fn history_len(&self, id: &CartId) -> usize {
+    fn history(&self, id: &CartId) -> temporalio_client::WorkflowHistory {
         let handle = self
             .carts
             .client()
             .get_workflow_handle::<app::workflows::cart::CartWorkflow>(id.to_string());
-        handle
-            .fetch_history(WorkflowFetchHistoryOptions::default())
-            .into_events()
-            .await
-            .unwrap()
-            .len()
+        handle.fetch_history(WorkflowFetchHistoryOptions::default())
+    }
+
+    pub async fn history_len(&self, id: &CartId) -> usize {
+        self.history(id).into_events().await.unwrap().len()
     }
 
     /// History of the cart's current run as the SDK's JSON, for replay tests.
     pub async fn history_json(&self, id: &CartId) -> Vec<u8> {
-        let handle = self
-            .carts
-            .client()
-            .get_workflow_handle::<app::workflows::cart::CartWorkflow>(id.to_string());
-        handle
-            .fetch_history(WorkflowFetchHistoryOptions::default())
-            .to_json()
-            .await
-            .unwrap()
+        self.history(id).to_json().await.unwrap()
     }
 
     /// The `.eml` files in the outbox, as text.
