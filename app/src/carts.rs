@@ -131,43 +131,21 @@ impl Carts {
             .build()
     }
 
-    pub async fn add_item(
+    /// Applies one change as a workflow update and returns the cart as it now is. With an
+    /// `update_id`, a repeated call is answered from the first one instead of applied again.
+    pub async fn change(
         &self,
         id: &CartId,
-        change: ItemChange,
+        change: CartChange,
         update_id: Option<String>,
     ) -> Result<CartView, CartsError> {
-        let opts = self.update_options(update_id);
-        self.handle(id)
-            .execute_update(CartWorkflow::add_item, change, opts)
-            .await
-            .map_err(update_error)
-    }
-
-    pub async fn remove_item(
-        &self,
-        id: &CartId,
-        change: ItemChange,
-        update_id: Option<String>,
-    ) -> Result<CartView, CartsError> {
-        let opts = self.update_options(update_id);
-        self.handle(id)
-            .execute_update(CartWorkflow::remove_item, change, opts)
-            .await
-            .map_err(update_error)
-    }
-
-    pub async fn set_email(
-        &self,
-        id: &CartId,
-        change: EmailChange,
-        update_id: Option<String>,
-    ) -> Result<CartView, CartsError> {
-        let opts = self.update_options(update_id);
-        self.handle(id)
-            .execute_update(CartWorkflow::set_email, change, opts)
-            .await
-            .map_err(update_error)
+        let (handle, opts) = (self.handle(id), self.update_options(update_id));
+        match change {
+            CartChange::Add(c) => handle.execute_update(CartWorkflow::add_item, c, opts).await,
+            CartChange::Remove(c) => handle.execute_update(CartWorkflow::remove_item, c, opts).await,
+            CartChange::Email(c) => handle.execute_update(CartWorkflow::set_email, c, opts).await,
+        }
+        .map_err(update_error)
     }
 
     /// Checks out and waits for the payment's outcome, at most `wait`. `Ok(None)` means the
@@ -219,6 +197,14 @@ impl Carts {
             .await
             .map_err(|e| CartsError::Other(e.to_string()))
     }
+}
+
+/// The changes a shopper can make to an open cart, each a validated workflow update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CartChange {
+    Add(ItemChange),
+    Remove(ItemChange),
+    Email(EmailChange),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! the cart expire (with timings of a few seconds).
 use anyhow::{Context, bail, ensure};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
-use app::carts::Carts;
+use app::carts::{CartChange, Carts};
 use app::config::{Env, ShopConfig};
 use app::domain::CartId;
 use app::workflows::cart::{CartTiming, CheckoutRequest};
@@ -41,6 +41,13 @@ fn step(what: &str, cart: &CartView) {
     );
 }
 
+/// Applies one change and prints the cart it leaves.
+async fn apply(carts: &Carts, id: &CartId, change: CartChange, what: &str) -> anyhow::Result<CartView> {
+    let cart = carts.change(id, change, None).await.with_context(|| what.to_owned())?;
+    step(what, &cart);
+    Ok(cart)
+}
+
 async fn checkout_journey(carts: &Carts) -> anyhow::Result<()> {
     let cart = carts.create().await.context("create cart")?;
     let id = cart.id.clone();
@@ -50,50 +57,46 @@ async fn checkout_journey(carts: &Carts) -> anyhow::Result<()> {
         ensure!(p.len() >= 2, "the catalogue needs two products");
         (p[0].clone(), p[1].clone())
     };
-    let cart = carts
-        .add_item(
-            &id,
-            ItemChange {
-                product_id: first.id,
-                quantity: 1,
-            },
-            None,
-        )
-        .await?;
-    step(&format!("add 1 x {}", first.name), &cart);
-    let cart = carts
-        .add_item(
-            &id,
-            ItemChange {
-                product_id: second.id,
-                quantity: 2,
-            },
-            None,
-        )
-        .await?;
-    step(&format!("add 2 x {}", second.name), &cart);
+    apply(
+        carts,
+        &id,
+        CartChange::Add(ItemChange {
+            product_id: first.id,
+            quantity: 1,
+        }),
+        &format!("add 1 x {}", first.name),
+    )
+    .await?;
+    let cart = apply(
+        carts,
+        &id,
+        CartChange::Add(ItemChange {
+            product_id: second.id,
+            quantity: 2,
+        }),
+        &format!("add 2 x {}", second.name),
+    )
+    .await?;
     ensure!(cart.lines.len() == 2, "expected two lines, got {:?}", cart.lines);
-    let cart = carts
-        .remove_item(
-            &id,
-            ItemChange {
-                product_id: first.id,
-                quantity: 1,
-            },
-            None,
-        )
-        .await?;
-    step(&format!("remove {}", first.name), &cart);
-    let cart = carts
-        .set_email(
-            &id,
-            EmailChange {
-                email: "shopper@example.com".into(),
-            },
-            None,
-        )
-        .await?;
-    step("set email", &cart);
+    apply(
+        carts,
+        &id,
+        CartChange::Remove(ItemChange {
+            product_id: first.id,
+            quantity: 1,
+        }),
+        &format!("remove {}", first.name),
+    )
+    .await?;
+    apply(
+        carts,
+        &id,
+        CartChange::Email(EmailChange {
+            email: "shopper@example.com".into(),
+        }),
+        "set email",
+    )
+    .await?;
 
     let cart = carts.get(&id).await?;
     step("read cart", &cart);
@@ -148,27 +151,25 @@ async fn abandon_journey(carts: &Carts) -> anyhow::Result<()> {
     carts.start(input).await?;
     println!("cart {id}: reminder after 3 s of quiet, expiry after 8 s");
     let product = carts.shop().catalogue.products[0].id;
-    let cart = carts
-        .add_item(
-            &id,
-            ItemChange {
-                product_id: product,
-                quantity: 1,
-            },
-            None,
-        )
-        .await?;
-    step("add an item", &cart);
-    let cart = carts
-        .set_email(
-            &id,
-            EmailChange {
-                email: "forgetful@example.com".into(),
-            },
-            None,
-        )
-        .await?;
-    step("set email, then go quiet", &cart);
+    apply(
+        carts,
+        &id,
+        CartChange::Add(ItemChange {
+            product_id: product,
+            quantity: 1,
+        }),
+        "add an item",
+    )
+    .await?;
+    apply(
+        carts,
+        &id,
+        CartChange::Email(EmailChange {
+            email: "forgetful@example.com".into(),
+        }),
+        "set email, then go quiet",
+    )
+    .await?;
 
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

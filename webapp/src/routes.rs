@@ -3,8 +3,8 @@
 use crate::error::{ApiError, parse_json};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use app::cart::{CartStatus, EmailChange, ItemChange};
-use app::carts::{Carts, CartsError};
+use app::cart::CartStatus;
+use app::carts::{CartChange, Carts, CartsError};
 use app::domain::CartId;
 use app::workflows::cart::CheckoutRequest;
 use serde_json::json;
@@ -93,6 +93,20 @@ async fn get_cart(state: web::Data<State>, id: web::Path<String>) -> Result<Http
     Ok(HttpResponse::Ok().json(cart))
 }
 
+/// The shared body of the three change routes: parse, apply as an update, answer the cart.
+async fn change<T: serde::de::DeserializeOwned>(
+    state: &State,
+    id: &str,
+    req: &HttpRequest,
+    body: &[u8],
+    wrap: fn(T) -> CartChange,
+) -> Result<HttpResponse, ApiError> {
+    let id = cart_id(id)?;
+    let change = wrap(parse_json(body, state.body_limit)?);
+    let cart = state.carts.change(&id, change, update_id(req)?).await?;
+    Ok(HttpResponse::Ok().json(cart))
+}
+
 #[put("/cart/{id}/add")]
 async fn add_item(
     state: web::Data<State>,
@@ -100,10 +114,7 @@ async fn add_item(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = cart_id(&id)?;
-    let change: ItemChange = parse_json(&body, state.body_limit)?;
-    let cart = state.carts.add_item(&id, change, update_id(&req)?).await?;
-    Ok(HttpResponse::Ok().json(cart))
+    change(&state, &id, &req, &body, CartChange::Add).await
 }
 
 #[put("/cart/{id}/remove")]
@@ -113,10 +124,7 @@ async fn remove_item(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = cart_id(&id)?;
-    let change: ItemChange = parse_json(&body, state.body_limit)?;
-    let cart = state.carts.remove_item(&id, change, update_id(&req)?).await?;
-    Ok(HttpResponse::Ok().json(cart))
+    change(&state, &id, &req, &body, CartChange::Remove).await
 }
 
 #[put("/cart/{id}/email")]
@@ -126,10 +134,7 @@ async fn set_email(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = cart_id(&id)?;
-    let change: EmailChange = parse_json(&body, state.body_limit)?;
-    let cart = state.carts.set_email(&id, change, update_id(&req)?).await?;
-    Ok(HttpResponse::Ok().json(cart))
+    change(&state, &id, &req, &body, CartChange::Email).await
 }
 
 /// Answers with the outcome: 200 and the receipt, 402 and the reason (the cart stays usable),

@@ -2,7 +2,7 @@ use super::process::{StripeEmulator, TemporalServer};
 use app::activities::ShopActivities;
 use app::cart::Limits;
 use app::cart::{CartView, EmailChange, ItemChange};
-use app::carts::{Carts, CartsError};
+use app::carts::{CartChange, Carts, CartsError};
 use app::catalogue::Catalogue;
 use app::config::{ShopConfig, WorkerConfig};
 use app::domain::CartId;
@@ -136,18 +136,20 @@ impl TestApp {
     }
 
     pub async fn add(&self, id: &CartId, product_id: u32, quantity: u32) -> Result<CartView, CartsError> {
-        self.carts.add_item(id, ItemChange { product_id, quantity }, None).await
+        self.carts
+            .change(id, CartChange::Add(ItemChange { product_id, quantity }), None)
+            .await
     }
 
     pub async fn remove(&self, id: &CartId, product_id: u32, quantity: u32) -> Result<CartView, CartsError> {
         self.carts
-            .remove_item(id, ItemChange { product_id, quantity }, None)
+            .change(id, CartChange::Remove(ItemChange { product_id, quantity }), None)
             .await
     }
 
     pub async fn set_email(&self, id: &CartId, email: &str) -> Result<CartView, CartsError> {
         self.carts
-            .set_email(id, EmailChange { email: email.into() }, None)
+            .change(id, CartChange::Email(EmailChange { email: email.into() }), None)
             .await
     }
 
