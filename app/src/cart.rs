@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CartStatus {
     #[default]
     Active,
@@ -55,16 +56,20 @@ impl Default for Limits {
 /// Add `quantity` of a product. Field names follow the original shop's JSON (`ProductId`,
 /// `Quantity`); snake_case is accepted too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemChange {
     #[serde(alias = "ProductId")]
     pub product_id: ProductId,
     #[serde(alias = "Quantity")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
     pub quantity: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailChange {
     #[serde(alias = "Email")]
+    #[cfg_attr(feature = "openapi", schema(format = "email"))]
     pub email: String,
 }
 
@@ -355,6 +360,7 @@ impl Cart {
 
 /// What clients read: server-priced lines and totals, in cents and formatted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartView {
     pub id: CartId,
     pub lines: Vec<LineView>,
@@ -370,6 +376,7 @@ pub struct CartView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineView {
     pub product_id: ProductId,
     pub name: String,

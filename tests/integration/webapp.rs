@@ -4,13 +4,13 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use webapp::startup::{Application, Settings};
 
-struct Api {
-    base: String,
+pub struct Api {
+    pub base: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    async fn spawn(app: &TestApp) -> Self {
+    pub async fn spawn(app: &TestApp) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let server = Application::build(app.carts.clone(), Settings::default(), listener).unwrap();
         let base = format!("http://127.0.0.1:{}", server.port());
@@ -187,4 +187,64 @@ async fn a_decline_is_402_and_the_cart_stays_usable() {
     assert_eq!(api.add(&id, 2, 1).await.0, StatusCode::OK);
     let (status, body) = api.put(&format!("/cart/{id}/checkout"), "", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_matches_the_live_api() {
+    let Some(schemathesis) = crate::helpers::tool("schemathesis") else {
+        return;
+    };
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    let (status, doc) = api.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/products",
+        "/cart",
+        "/cart/{id}",
+        "/cart/{id}/add",
+        "/cart/{id}/checkout",
+        "/readyz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
+    let docs = reqwest::get(format!("{}/docs/", api.base)).await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(
+        docs.text().await.unwrap().contains("swagger"),
+        "the docs UI is served by the webapp itself"
+    );
+
+    let out = tokio::process::Command::new(schemathesis)
+        .args(["run", &format!("{}/openapi.json", api.base)])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        ])
+        .args([
+            "--max-examples",
+            "15",
+            "--seed",
+            "1",
+            "--workers",
+            "1",
+            "--phases",
+            "examples,coverage,fuzzing",
+        ])
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

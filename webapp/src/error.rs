@@ -1,9 +1,9 @@
 //! One table from error kind to HTTP status and code; every error leaves as
 //! `{"error": {"code", "message", "field"?}}`. A client mistake is never a 500.
+use crate::api::{ErrorBody, ErrorDetail};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use app::carts::CartsError;
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -58,15 +58,13 @@ impl ResponseError for ApiError {
             }
             _ => self.to_string(),
         };
-        let mut body = json!({ "code": code, "message": message });
-        if let Some(field) = field {
-            body["field"] = json!(field);
-        }
         let mut response = HttpResponse::build(status);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
         }
-        response.json(json!({ "error": body }))
+        response.json(ErrorBody {
+            error: ErrorDetail { code, message, field },
+        })
     }
 }
 

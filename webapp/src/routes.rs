@@ -1,14 +1,17 @@
 //! HTTP → Temporal: POST starts a cart workflow, GET queries it, PUT runs a workflow update.
 //! The gateway holds no cart state, so any number of identical processes can serve.
+use crate::api::{
+    CartCreated, CartErrors, Declined, ErrorBody, ErrorDetail, Pending, ProductList, ProductView, Receipt, Status,
+};
 use crate::error::{ApiError, parse_json};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use app::cart::CartStatus;
+use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
 use app::carts::{CartChange, Carts, CartsError};
 use app::domain::CartId;
 use app::workflows::cart::CheckoutRequest;
-use serde_json::json;
 use std::time::Duration;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub struct State {
     pub carts: Carts,
@@ -17,7 +20,7 @@ pub struct State {
     pub body_limit: usize,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(healthz)
         .service(readyz)
         .service(products)
@@ -48,45 +51,63 @@ fn update_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// Process up.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Status)))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Status { status: "ok".into() })
 }
 
 /// Ready when Temporal answers: a query for a cart that cannot exist must come back NotFound.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Status), (status = 503, body = ErrorBody)))]
 #[get("/readyz")]
 async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     match state.carts.get(&CartId::random()).await {
-        Err(CartsError::NotFound) | Ok(_) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
+        Err(CartsError::NotFound) | Ok(_) => Ok(HttpResponse::Ok().json(Status { status: "ready".into() })),
         Err(e) => Err(e.into()),
     }
 }
 
+/// The catalogue, prices in integer cents and formatted.
+#[utoipa::path(tag = "catalogue", responses((status = 200, body = ProductList)))]
 #[get("/products")]
 async fn products(state: web::Data<State>) -> HttpResponse {
     let catalogue = &state.carts.shop().catalogue;
-    let products: Vec<_> = catalogue
+    let products = catalogue
         .products
         .iter()
-        .map(|p| {
-            json!({
-                "id": p.id, "name": p.name, "description": p.description, "image": p.image,
-                "price_cents": p.price_cents, "price": p.price_cents.to_string(),
-            })
+        .map(|p| ProductView {
+            id: p.id,
+            name: p.name.clone(),
+            description: p.description.clone(),
+            image: p.image.clone(),
+            price_cents: p.price_cents.0,
+            price: p.price_cents.to_string(),
         })
         .collect();
-    HttpResponse::Ok().json(json!({ "currency": catalogue.currency, "products": products }))
+    HttpResponse::Ok().json(ProductList {
+        currency: catalogue.currency.clone(),
+        products,
+    })
 }
 
+/// Starts a new cart (a workflow) with a fresh unguessable id.
+#[utoipa::path(tag = "carts", responses((status = 201, body = CartCreated), CartErrors))]
 #[post("/cart")]
 async fn create_cart(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let cart = state.carts.create().await?;
     tracing::info!(cart_id = %cart.id, "cart created");
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/cart/{}", cart.id)))
-        .json(json!({ "workflowID": cart.id, "cart": cart })))
+        .json(CartCreated {
+            workflow_id: cart.id.to_string(),
+            cart,
+        }))
 }
 
+/// The cart with server-priced lines and total.
+#[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$")),
+    responses((status = 200, body = CartView), CartErrors))]
 #[get("/cart/{id}")]
 async fn get_cart(state: web::Data<State>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let cart = state.carts.get(&cart_id(&id)?).await?;
@@ -107,6 +128,10 @@ async fn change<T: serde::de::DeserializeOwned>(
     Ok(HttpResponse::Ok().json(cart))
 }
 
+/// Adds a product (merging with its line). Body `{"ProductId", "Quantity"}` or snake_case.
+#[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
+    request_body = ItemChange, responses((status = 200, body = CartView), CartErrors))]
 #[put("/cart/{id}/add")]
 async fn add_item(
     state: web::Data<State>,
@@ -117,6 +142,10 @@ async fn add_item(
     change(&state, &id, &req, &body, CartChange::Add).await
 }
 
+/// Takes a quantity off a line; as many as it holds, or more, drops the line.
+#[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
+    request_body = ItemChange, responses((status = 200, body = CartView), CartErrors))]
 #[put("/cart/{id}/remove")]
 async fn remove_item(
     state: web::Data<State>,
@@ -127,6 +156,10 @@ async fn remove_item(
     change(&state, &id, &req, &body, CartChange::Remove).await
 }
 
+/// Sets the email reminders and the receipt go to. Body `{"Email"}` or `{"email"}`.
+#[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
+    request_body = EmailChange, responses((status = 200, body = CartView), CartErrors))]
 #[put("/cart/{id}/email")]
 async fn set_email(
     state: web::Data<State>,
@@ -137,8 +170,12 @@ async fn set_email(
     change(&state, &id, &req, &body, CartChange::Email).await
 }
 
-/// Answers with the outcome: 200 and the receipt, 402 and the reason (the cart stays usable),
-/// or 202 with where to poll when the payment outlasts the wait.
+/// Pays for the cart and answers with the outcome: 200 and the receipt, 402 and the reason
+/// (the cart stays usable), or 202 with where to poll when the payment outlasts the wait.
+#[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
+    request_body(content = Option<CheckoutRequest>, description = "optional; email if not set yet, a test card"),
+    responses((status = 200, body = Receipt), (status = 202, body = Pending), (status = 402, body = Declined), CartErrors))]
 #[put("/cart/{id}/checkout")]
 async fn checkout(
     state: web::Data<State>,
@@ -157,16 +194,23 @@ async fn checkout(
         .checkout(&id, request, update_id(&req)?, state.checkout_wait)
         .await?
     {
-        Some(cart) if cart.status == CartStatus::CheckedOut => Ok(HttpResponse::Ok().json(json!({ "receipt": cart }))),
-        Some(cart) => Ok(HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(json!({
-            "error": {
-                "code": "payment_declined",
-                "message": cart.payment_error.clone().unwrap_or_else(|| "the payment did not go through".into()),
+        Some(cart) if cart.status == CartStatus::CheckedOut => Ok(HttpResponse::Ok().json(Receipt { receipt: cart })),
+        Some(cart) => Ok(HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(Declined {
+            error: ErrorDetail {
+                code: "payment_declined".into(),
+                message: cart
+                    .payment_error
+                    .clone()
+                    .unwrap_or_else(|| "the payment did not go through".into()),
+                field: None,
             },
-            "cart": cart,
-        }))),
+            cart,
+        })),
         None => Ok(HttpResponse::Accepted()
             .insert_header(("Location", format!("/cart/{id}")))
-            .json(json!({ "status": "checking_out", "poll": format!("/cart/{id}") }))),
+            .json(Pending {
+                status: "checking_out".into(),
+                poll: format!("/cart/{id}"),
+            })),
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 /// (128 bits), so ids can be neither guessed nor collide the way time-based ids did.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartId(String);
 
 const PREFIX: &str = "cart-";

@@ -4,6 +4,7 @@ use std::fmt;
 /// An amount of money in the smallest unit of the currency (US cents). Never a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cents(pub u64);
 
 impl Cents {

@@ -66,6 +66,7 @@ pub struct Carried {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutRequest {
     /// Optional when the cart already has an email (the original shop always sends one).
     #[serde(default, alias = "Email")]

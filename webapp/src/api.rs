@@ -1,0 +1,95 @@
+//! The gateway's response bodies, typed so the OpenAPI document is generated from them.
+use app::cart::CartView;
+use serde::Serialize;
+use utoipa::{IntoResponses, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: u32,
+    pub name: String,
+    pub description: String,
+    pub image: String,
+    /// Integer cents.
+    pub price_cents: u64,
+    /// Formatted for display, e.g. `$999.00`.
+    pub price: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductList {
+    /// ISO 4217, lower case.
+    pub currency: String,
+    pub products: Vec<ProductView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartCreated {
+    /// The cart's id; the original shop's clients read it under this name.
+    #[serde(rename = "workflowID")]
+    #[schema(rename = "workflowID")]
+    pub workflow_id: String,
+    pub cart: CartView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Receipt {
+    /// The checked-out cart, with its payment reference.
+    pub receipt: CartView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Declined {
+    pub error: ErrorDetail,
+    /// The cart, still open: fix the card and check out again.
+    pub cart: CartView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pending {
+    /// Always `checking_out`.
+    pub status: String,
+    /// Where to poll for the outcome.
+    pub poll: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `unknown_product`, `cart_locked`.
+    pub code: String,
+    pub message: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Every error: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// Errors any cart route can answer with.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // only read by the OpenAPI generator
+pub enum CartErrors {
+    #[response(status = 400, description = "Malformed JSON, a wrong type, or a bad Idempotency-Key")]
+    BadRequest(ErrorBody),
+    #[response(status = 404, description = "No such cart")]
+    NotFound(ErrorBody),
+    #[response(status = 409, description = "The cart is being checked out or has ended")]
+    Conflict(ErrorBody),
+    #[response(status = 413, description = "Request body too large")]
+    TooLarge(ErrorBody),
+    #[response(status = 422, description = "The cart refused the change; `field` names the culprit")]
+    Refused(ErrorBody),
+    #[response(
+        status = 503,
+        description = "Temporal is unreachable; retry after the Retry-After delay"
+    )]
+    Unavailable(ErrorBody),
+}
