@@ -9,4 +9,5 @@ mod email;
 mod payments;
 mod replay;
 mod starter;
+mod storefront;
 mod webapp;

@@ -4,13 +4,13 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use webapp::startup::{Application, Settings};
 
-pub struct Api {
-    pub base: String,
+pub(crate) struct Api {
+    pub(crate) base: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    pub async fn spawn(app: &TestApp) -> Self {
+    pub(crate) async fn spawn(app: &TestApp) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let server = Application::build(app.carts.clone(), Settings::default(), listener).unwrap();
         let base = format!("http://127.0.0.1:{}", server.port());

@@ -15,12 +15,35 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings {
         checkout_wait: env.duration("SHOP_CHECKOUT_WAIT", Duration::from_secs(20))?,
         workers: env.parse("SHOP_HTTP_WORKERS", 2)?,
+        cors_origins: cors_origins(&env, &shop.storefront_url, &address),
         ..Settings::default()
     };
+    tracing::info!(origins = ?settings.cors_origins, "CORS allow-list");
     let carts = Carts::new(app::temporal::connect_from_env().await?, shop);
     let listener = TcpListener::bind(&address)?;
     let app = Application::build(carts, settings, listener)?;
     tracing::info!(%address, "webapp listening");
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// `SHOP_CORS_ORIGINS` (comma-separated), or by default the storefront's own origin and the
+/// same port on localhost and 127.0.0.1.
+fn cors_origins(env: &Env, storefront: &str, address: &str) -> Vec<String> {
+    if let Some(list) = env.get("SHOP_CORS_ORIGINS") {
+        return list
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+    }
+    let port = address.rsplit(':').next().unwrap_or("8080");
+    let mut origins = vec![storefront.trim_end_matches('/').to_owned()];
+    for host in ["localhost", "127.0.0.1"] {
+        let origin = format!("http://{host}:{port}");
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    origins
 }

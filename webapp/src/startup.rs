@@ -1,15 +1,23 @@
 use crate::routes::{self, State};
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use app::carts::Carts;
 use std::net::TcpListener;
 use std::time::Duration;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
 
 pub struct Settings {
     pub checkout_wait: Duration,
     /// Largest JSON body accepted; cart requests are a few dozen bytes.
     pub body_limit: usize,
     pub workers: usize,
+    /// Origins other sites may call the API from (the storefront itself is same-origin).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -18,9 +26,20 @@ impl Default for Settings {
             checkout_wait: Duration::from_secs(20),
             body_limit: 16 * 1024,
             workers: 2,
+            cors_origins: vec![],
         }
     }
 }
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Shop carts",
+    description = "Every cart is a Temporal workflow. Compatible with the original Temporal e-commerce shop's API."
+))]
+struct ApiDoc;
+
+/// The storefront: one static page, compiled in, so the webapp needs no asset folder or CDN.
+const STOREFRONT: &str = include_str!("../static/index.html");
 
 pub struct Application {
     port: u16,
@@ -37,11 +56,40 @@ impl Application {
         });
         // Twice the JSON limit reaches the handler, which then answers 413 in our JSON shape.
         let payload = web::PayloadConfig::new(settings.body_limit * 2);
+        let origins = settings.cors_origins;
         let server = HttpServer::new(move || {
-            App::new()
+            let cors = origins
+                .iter()
+                .fold(Cors::default(), |c, o| c.allowed_origin(o))
+                .allow_any_method()
+                .allow_any_header()
+                .max_age(600);
+            let (app, openapi) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
                 .app_data(payload.clone())
                 .configure(routes::configure)
+                .split_for_parts();
+            app.wrap(cors)
+                .wrap(TracingLogger::<CartSpan>::new())
+                .route(
+                    "/",
+                    web::get().to(|| async {
+                        HttpResponse::Ok()
+                            .content_type("text/html; charset=utf-8")
+                            .body(STOREFRONT)
+                    }),
+                )
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("Location", "/docs/"))
+                            .finish()
+                    }),
+                )
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
         })
         .workers(settings.workers)
         .shutdown_timeout(10)
@@ -57,5 +105,24 @@ impl Application {
     /// Serves until the server is stopped; actix drains in-flight requests on SIGINT/SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Request spans carry the cart id (from the path; the path is the only place it travels),
+/// never bodies, so emails stay out of the logs.
+struct CartSpan;
+
+impl RootSpanBuilder for CartSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let cart_id = request
+            .path()
+            .strip_prefix("/cart/")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("");
+        tracing_actix_web::root_span!(request, cart_id = %cart_id)
+    }
+
+    fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

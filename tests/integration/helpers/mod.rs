@@ -5,7 +5,8 @@ mod proxy;
 
 pub use app::{TestApp, TestAppOptions, fast_timing};
 pub use process::{
-    ChildProc, StripeEmulator, free_port, tool, wait_for_port as process_wait, workspace_binary, workspace_root,
+    ChildProc, StripeEmulator, free_port, required, tool, wait_for_port as process_wait, workspace_binary,
+    workspace_root,
 };
 pub use proxy::{Faults, FaultyProxy};
 

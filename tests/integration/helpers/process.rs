@@ -12,7 +12,11 @@ pub fn workspace_root() -> PathBuf {
 /// Under `CI=true` a missing tool fails the test instead: CI must not pass by skipping.
 pub fn tool(name: &str) -> Option<PathBuf> {
     let venv = std::env::var_os("SHOP_VENV").map_or_else(|| workspace_root().join(".venv"), PathBuf::from);
-    let path = venv.join("bin").join(name);
+    required(venv.join("bin").join(name))
+}
+
+/// A program at a fixed system path (Debian's chromium, chromedriver), with the same rule.
+pub fn required(path: PathBuf) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
