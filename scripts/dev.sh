@@ -48,6 +48,9 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then export SHOP_STRIPE_BASE_URL="${SHOP_STR
 # Short enough to watch: a reminder after a minute of quiet, expiry after five.
 export SHOP_REMINDER_AFTER="${SHOP_REMINDER_AFTER:-1m}"
 export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
+# Orders move a step every 20 s so the lifecycle can be watched; the API needs this token.
+export SHOP_ORDER_STEP="${SHOP_ORDER_STEP:-20s}"
+export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
 
 "$CARGO_TARGET_DIR/debug/worker" 2>&1 | tee "$DATA/logs/worker.log" &
 pids+=($!)
@@ -58,10 +61,13 @@ wait_port "webapp" "$HTTP_PORT"
 
 cat <<MSG
 
-  Cart API          http://127.0.0.1:$HTTP_PORT  (GET /products, POST /cart, PUT /cart/{id}/add ...)
+  Storefront        http://127.0.0.1:$HTTP_PORT/
+  API docs          http://127.0.0.1:$HTTP_PORT/docs/   (OpenAPI: /openapi.json)
+  Orders API        curl -H "Authorization: Bearer $SHOP_ORDERS_TOKEN" http://127.0.0.1:$HTTP_PORT/orders
   Temporal Web UI   http://127.0.0.1:$UI_PORT
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT
   Email outbox      $DATA/outbox
+  Orders database   ${DATABASE_URL:-$DATA/orders.db (SQLite)}
   Play a shopper    TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT cargo run -p starter [abandon]
 
   Ctrl-C stops everything.

@@ -166,6 +166,9 @@ pub struct Cart {
     /// attempt number, hence its idempotency key, so it cannot charge twice.
     #[serde(default)]
     pub payment_unsettled: bool,
+    /// The order a successful checkout became.
+    #[serde(default)]
+    pub order_id: Option<i64>,
 }
 
 impl Cart {
@@ -354,6 +357,7 @@ impl Cart {
             checkout_attempts: self.checkout_attempts,
             payment_ref: self.payment_ref.clone(),
             payment_error: self.payment_error.clone(),
+            order_id: self.order_id,
         }
     }
 }
@@ -373,6 +377,9 @@ pub struct CartView {
     pub checkout_attempts: u32,
     pub payment_ref: Option<String>,
     pub payment_error: Option<String>,
+    /// The order this cart became at checkout.
+    #[serde(default)]
+    pub order_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -108,6 +108,7 @@ impl ShopConfig {
             reminder_after: env.durations("SHOP_REMINDER_AFTER", &production.reminder_after)?,
             expire_after: env.duration("SHOP_CART_TTL", production.expire_after)?,
             activity_timeout: env.duration("SHOP_ACTIVITY_TIMEOUT", production.activity_timeout)?,
+            order_attempts: env.parse("SHOP_ORDER_ATTEMPTS", production.order_attempts)?,
         };
         let continue_after_messages = match env.get("SHOP_CONTINUE_AS_NEW_AFTER") {
             None => None,
@@ -246,6 +247,63 @@ impl EmailConfig {
             var,
             reason: e.to_string(),
         })
+    }
+}
+
+/// Where orders live and how fast they move.
+#[derive(Clone)]
+pub struct OrdersConfig {
+    /// `sqlite://…?mode=rwc` (default, in the data folder) or `postgres://…`.
+    pub database_url: String,
+    /// Each fulfilment step (pending → processing → completed).
+    pub step: Duration,
+}
+
+impl fmt::Debug for OrdersConfig {
+    /// A database URL can carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.database_url.split(':').next().unwrap_or("");
+        f.debug_struct("OrdersConfig")
+            .field("database", &scheme)
+            .field("step", &self.step)
+            .finish()
+    }
+}
+
+impl OrdersConfig {
+    pub fn from_env(env: &Env, data_dir: &std::path::Path) -> Result<Self, ConfigError> {
+        let default_url = format!("sqlite://{}?mode=rwc", data_dir.join("orders.db").display());
+        let database_url = env.string("DATABASE_URL", &default_url);
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
+            return Err(ConfigError {
+                var: "DATABASE_URL",
+                reason: "must start with sqlite: or postgres:".into(),
+            });
+        }
+        Ok(Self {
+            database_url,
+            step: env.duration("SHOP_ORDER_STEP", Duration::from_secs(60))?,
+        })
+    }
+
+    /// Connects (creating the data folder for SQLite) and applies migrations.
+    pub async fn store(&self) -> Result<crate::orders::OrderStore, ConfigError> {
+        let err = |reason: String| ConfigError {
+            var: "DATABASE_URL",
+            reason,
+        };
+        if let Some(path) = self.database_url.strip_prefix("sqlite://")
+            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        crate::orders::OrderStore::connect(&self.database_url)
+            .await
+            .map_err(|e| err(e.to_string()))
     }
 }
 

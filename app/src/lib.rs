@@ -8,6 +8,7 @@
 //! - [`workflows::cart`]: the cart workflow (updates, compatibility signals, query, the
 //!   abandoned-cart timer, checkout, continue-as-new).
 //! - [`activities`]: the workflow's side effects: charging a card and sending email.
+//! - [`orders`]: order records (SQLite or PostgreSQL via sqlx, embedded migrations) and their status rules.
 //! - [`payments`], [`email`]: the Stripe and mail clients the activities use.
 //! - [`config`]: settings from the environment, each failure naming its variable.
 //! - [`carts`]: a typed client for carts (start, update, signal, query) used by every binary.
@@ -20,6 +21,7 @@ pub mod catalogue;
 pub mod config;
 pub mod domain;
 pub mod email;
+pub mod orders;
 pub mod payments;
 pub mod telemetry;
 pub mod temporal;

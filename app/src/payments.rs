@@ -12,7 +12,7 @@ use stripe_core::payment_intent::{
     CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
     CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, ListPaymentIntent,
 };
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, ListRefund};
 use stripe_shared::PaymentIntentStatus;
 
 pub struct Payments {
@@ -124,6 +124,27 @@ impl Payments {
             .into_iter()
             .filter(|pi| pi.metadata.get(key).map(String::as_str) == Some(value))
             .map(|pi| pi.id.to_string())
+            .collect())
+    }
+}
+
+impl Payments {
+    /// Refund ids for a PaymentIntent among the newest 100 refunds. For tests and audits.
+    pub async fn refunds_for(&self, payment_intent: &str) -> Result<Vec<String>, PaymentError> {
+        let list = ListRefund::new()
+            .limit(100)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        Ok(list
+            .data
+            .into_iter()
+            .filter(|r| {
+                r.payment_intent
+                    .as_ref()
+                    .is_some_and(|pi| pi.id().as_str() == payment_intent)
+            })
+            .map(|r| r.id.to_string())
             .collect())
     }
 }

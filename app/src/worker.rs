@@ -3,6 +3,7 @@
 use crate::activities::ShopActivities;
 use crate::config::WorkerConfig;
 use crate::workflows::cart::CartWorkflow;
+use crate::workflows::order::OrderWorkflow;
 use std::time::Duration;
 use temporalio_client::Client;
 use temporalio_sdk::runtime::PollerBehavior;
@@ -25,6 +26,7 @@ pub fn build(
         .graceful_shutdown_period(Duration::from_secs(10))
         .register_activities(activities)
         .register_workflow::<CartWorkflow>()?
+        .register_workflow::<OrderWorkflow>()?
         .build();
     Ok(Worker::new(runtime, client, options)?)
 }

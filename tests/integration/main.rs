@@ -3,6 +3,8 @@
 //! ports. A missing tool skips the test with a message, except under `CI=true`, where it fails.
 mod helpers;
 
+mod orders;
+
 mod cart_workflow;
 mod durability;
 mod email;

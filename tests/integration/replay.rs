@@ -3,20 +3,23 @@
 //! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run after an intended, patched change.
 use crate::helpers::{TestApp, workspace_root};
 use app::carts::CompatSignal;
+use app::orders::{OrderChange, OrderStatus};
 use app::workflows::cart::CartWorkflow;
+use app::workflows::order::{OrderWorkflow, workflow_id};
 use serde_json::json;
 use std::time::Duration;
 use temporalio_client::WorkflowHistory;
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
-fn replayer() -> WorkflowReplayer {
-    WorkflowReplayer::new(
-        WorkflowReplayerOptions::new()
-            .register_workflow::<CartWorkflow>()
-            .unwrap()
-            .build(),
-    )
-    .unwrap()
+/// One replayer per workflow type: a replayer holding several did not find the second here.
+fn replayer_for(history_name: &str) -> WorkflowReplayer {
+    let options = WorkflowReplayerOptions::new();
+    let options = if history_name.starts_with("order_") {
+        options.register_workflow::<OrderWorkflow>().unwrap()
+    } else {
+        options.register_workflow::<CartWorkflow>().unwrap()
+    };
+    WorkflowReplayer::new(options.build()).unwrap()
 }
 
 fn histories_dir() -> std::path::PathBuf {
@@ -30,11 +33,11 @@ async fn committed_histories_replay_against_the_current_code() {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "expected the committed histories, found {files:?}");
-    let replayer = replayer();
+    assert!(files.len() >= 5, "expected the committed histories, found {files:?}");
     for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let history = WorkflowHistory::from_json(&std::fs::read(&file).unwrap()).unwrap();
-        replayer
+        replayer_for(&name)
             .replay_workflow(history)
             .await
             .unwrap_or_else(|e| panic!("{} no longer replays: {e:?}", file.display()));
@@ -55,8 +58,24 @@ async fn live_histories_of_the_main_paths_replay() {
     app.set_email(&id, "replay@example.com").await.unwrap();
     app.checkout(&id, Some("pm_card_chargeCustomerFail")).await.unwrap();
     app.checkout(&id, None).await.unwrap();
-    app.carts.outcome(&id).await.unwrap();
-    recorded.push(("checkout_after_decline", app.history_json(&id).await));
+    let outcome = app.carts.outcome(&id).await.unwrap();
+    // Since the orders patch; `checkout_after_decline.json` is the same path from before it.
+    recorded.push(("checkout_with_order", app.history_json(&id).await));
+
+    // The order that checkout became, cancelled (and so refunded) through its workflow.
+    let order_id = outcome.cart.order_id.expect("checkout recorded an order");
+    let cancel = OrderChange {
+        status: Some(OrderStatus::Cancelled),
+        total_cents: None,
+    };
+    app.orders.change(order_id, cancel).await.unwrap();
+    let order = app
+        .carts
+        .client()
+        .get_workflow_handle::<OrderWorkflow>(workflow_id(order_id));
+    order.get_result(Default::default()).await.unwrap();
+    let history = order.fetch_history(Default::default()).to_json().await.unwrap();
+    recorded.push(("order_cancelled_with_refund", history));
 
     let mut input = app.input();
     input.timing.reminder_after = vec![Duration::from_millis(300), Duration::from_millis(300)];
@@ -89,11 +108,10 @@ async fn live_histories_of_the_main_paths_replay() {
     // The current run is the continued one: its history starts from the carried state.
     recorded.push(("continued_as_new", app.history_json(&id).await));
 
-    let replayer = replayer();
     let save = std::env::var("SHOP_RECORD_HISTORIES").is_ok_and(|v| v == "1");
     for (name, json) in recorded {
         let history = WorkflowHistory::from_json(&json).unwrap();
-        replayer
+        replayer_for(name)
             .replay_workflow(history)
             .await
             .unwrap_or_else(|e| panic!("{name} does not replay: {e:?}"));

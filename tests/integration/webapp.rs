@@ -4,6 +4,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use webapp::startup::{Application, Settings};
 
+/// The bearer token the test gateways require for `/orders`.
+pub(crate) const TOKEN: &str = "test-orders-token";
+
 pub(crate) struct Api {
     pub(crate) base: String,
     http: reqwest::Client,
@@ -12,7 +15,11 @@ pub(crate) struct Api {
 impl Api {
     pub(crate) async fn spawn(app: &TestApp) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let server = Application::build(app.carts.clone(), Settings::default(), listener).unwrap();
+        let settings = Settings {
+            orders: Some((app.orders.clone(), TOKEN.into())),
+            ..Settings::default()
+        };
+        let server = Application::build(app.carts.clone(), settings, listener).unwrap();
         let base = format!("http://127.0.0.1:{}", server.port());
         tokio::spawn(server.run_until_stopped());
         Self {
@@ -21,12 +28,35 @@ impl Api {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    /// A request with the orders bearer token (or `token` instead), answered as status + JSON.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn put(&self, path: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
+    pub(crate) async fn put(&self, path: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
         let mut req = self
             .http
             .put(format!("{}{path}", self.base))
@@ -39,14 +69,14 @@ impl Api {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn new_cart(&self) -> String {
+    pub(crate) async fn new_cart(&self) -> String {
         let r = self.http.post(format!("{}/cart", self.base)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
         let body: Value = r.json().await.unwrap();
         body["workflowID"].as_str().unwrap().to_owned()
     }
 
-    async fn add(&self, id: &str, product: u32, qty: u32) -> (StatusCode, Value) {
+    pub(crate) async fn add(&self, id: &str, product: u32, qty: u32) -> (StatusCode, Value) {
         self.put(
             &format!("/cart/{id}/add"),
             &json!({"ProductId": product, "Quantity": qty}).to_string(),

@@ -4,6 +4,7 @@ use crate::api::{ErrorBody, ErrorDetail};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use app::carts::CartsError;
+use app::orders::{OrdersError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -13,6 +14,16 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("cart not found")]
     CartNotFound,
+    #[error("order not found")]
+    OrderNotFound,
+    #[error("a bearer token is required")]
+    Unauthorized,
+    #[error("the bearer token is not valid")]
+    Forbidden,
+    #[error("{message}")]
+    Unprocessable { field: String, message: String },
+    #[error("{0}")]
+    Orders(#[from] OrdersError),
     #[error("{0}")]
     Carts(#[from] CartsError),
 }
@@ -25,6 +36,20 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into(), None),
             ApiError::CartNotFound | ApiError::Carts(CartsError::NotFound) => {
                 (StatusCode::NOT_FOUND, "cart_not_found".into(), None)
+            }
+            ApiError::OrderNotFound | ApiError::Orders(OrdersError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, "order_not_found".into(), None)
+            }
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into(), None),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
+            ApiError::Unprocessable { field, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value".into(),
+                Some(field.clone()),
+            ),
+            ApiError::Orders(OrdersError::Refused { code, .. }) => (StatusCode::CONFLICT, code.clone(), None),
+            ApiError::Orders(OrdersError::Store(_) | OrdersError::Temporal(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "orders_unavailable".into(), None)
             }
             ApiError::Carts(CartsError::AlreadyExists) => (StatusCode::CONFLICT, "cart_exists".into(), None),
             ApiError::Carts(CartsError::Closed) => (StatusCode::CONFLICT, "cart_closed".into(), None),
@@ -52,6 +77,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code, field) = self.parts();
         let message = match status {
+            _ if code == "orders_unavailable" => {
+                tracing::warn!(error = %self, "orders unavailable");
+                "orders are unavailable right now; retry shortly".to_owned()
+            }
             StatusCode::INTERNAL_SERVER_ERROR => {
                 tracing::error!(error = %self, "internal error");
                 "internal error".to_owned()
@@ -59,6 +88,9 @@ impl ResponseError for ApiError {
             _ => self.to_string(),
         };
         let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
         }
@@ -82,4 +114,10 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], limit: usize) -> 
             message: e.into_inner().to_string(),
         }
     })
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Orders(e.into())
+    }
 }

@@ -2,11 +2,13 @@
 //!
 //! # Layout
 //! - [`startup`]: builds the server on a listener (port 0 in tests) and runs it until stopped.
-//! - [`routes`]: the HTTP routes, each a thin call into `app::carts`.
+//! - [`routes`]: the cart routes, each a thin call into `app::carts`.
+//! - [`orders`]: the `/orders` contract (bearer token), a thin call into `app::orders`.
 //! - [`error`]: the one table from error kind to status and JSON error body.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
 pub mod api;
 pub mod error;
+pub mod orders;
 pub mod routes;
 pub mod startup;

@@ -1,6 +1,7 @@
 //! The gateway binary: configuration, a Temporal client, the HTTP server.
 use app::carts::Carts;
-use app::config::{Env, ShopConfig};
+use app::config::{Env, OrdersConfig, ShopConfig};
+use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
 use webapp::startup::{Application, Settings};
@@ -12,14 +13,32 @@ async fn main() -> anyhow::Result<()> {
     let env = Env::from_process();
     let shop = ShopConfig::from_env(&env)?;
     let address = env.string("SHOP_HTTP_ADDRESS", "127.0.0.1:8080");
-    let settings = Settings {
+    let mut settings = Settings {
         checkout_wait: env.duration("SHOP_CHECKOUT_WAIT", Duration::from_secs(20))?,
         workers: env.parse("SHOP_HTTP_WORKERS", 2)?,
         cors_origins: cors_origins(&env, &shop.storefront_url, &address),
         ..Settings::default()
     };
     tracing::info!(origins = ?settings.cors_origins, "CORS allow-list");
-    let carts = Carts::new(app::temporal::connect_from_env().await?, shop);
+    let client = app::temporal::connect_from_env().await?;
+    settings.orders = match env.get("SHOP_ORDERS_TOKEN") {
+        Some(token) => {
+            let config = OrdersConfig::from_env(&env, &shop.data_dir)?;
+            let orders = Orders::new(
+                config.store().await?,
+                client.clone(),
+                shop.task_queue.clone(),
+                config.step,
+                shop.timing.activity_timeout,
+            );
+            Some((orders, token.to_owned()))
+        }
+        None => {
+            tracing::warn!("SHOP_ORDERS_TOKEN is not set: the /orders API is off");
+            None
+        }
+    };
+    let carts = Carts::new(client, shop);
     let listener = TcpListener::bind(&address)?;
     let app = Application::build(carts, settings, listener)?;
     tracing::info!(%address, "webapp listening");

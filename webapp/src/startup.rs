@@ -1,9 +1,12 @@
+use crate::error::ApiError;
+use crate::orders::OrdersState;
 use crate::routes::{self, State};
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use app::carts::Carts;
+use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
@@ -18,6 +21,8 @@ pub struct Settings {
     pub workers: usize,
     /// Origins other sites may call the API from (the storefront itself is same-origin).
     pub cors_origins: Vec<String>,
+    /// The order API and the bearer token it requires; `None` leaves `/orders` unmounted.
+    pub orders: Option<(Orders, String)>,
 }
 
 impl Default for Settings {
@@ -27,16 +32,33 @@ impl Default for Settings {
             body_limit: 16 * 1024,
             workers: 2,
             cors_origins: vec![],
+            orders: None,
         }
     }
 }
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Shop carts",
-    description = "Every cart is a Temporal workflow. Compatible with the original Temporal e-commerce shop's API."
-))]
+#[openapi(
+    info(
+        title = "Shop carts and orders",
+        description = "Every cart and every order is a Temporal workflow. The cart routes are compatible with the original Temporal e-commerce shop's API."
+    ),
+    modifiers(&BearerAuth)
+)]
 struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The storefront: one static page, compiled in, so the webapp needs no asset folder or CDN.
 const STOREFRONT: &str = include_str!("../static/index.html");
@@ -57,6 +79,13 @@ impl Application {
         // Twice the JSON limit reaches the handler, which then answers 413 in our JSON shape.
         let payload = web::PayloadConfig::new(settings.body_limit * 2);
         let origins = settings.cors_origins;
+        let orders = settings.orders.map(|(orders, token)| {
+            web::Data::new(OrdersState {
+                orders,
+                token,
+                body_limit: settings.body_limit,
+            })
+        });
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -64,13 +93,24 @@ impl Application {
                 .allow_any_method()
                 .allow_any_header()
                 .max_age(600);
-            let (app, openapi) = App::new()
+            let app = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
                 .app_data(payload.clone())
-                .configure(routes::configure)
-                .split_for_parts();
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::BadRequest {
+                        field: None,
+                        message: format!("query string: {err}"),
+                    }
+                    .into()
+                }))
+                .configure(routes::configure);
+            let (app, openapi) = match &orders {
+                Some(orders) => app.app_data(orders.clone()).configure(crate::orders::configure),
+                None => app,
+            }
+            .split_for_parts();
             app.wrap(cors)
                 .wrap(TracingLogger::<CartSpan>::new())
                 .route(

@@ -1,7 +1,8 @@
 //! The worker: reads configuration, builds the activities' clients, and hosts the cart
 //! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
 use app::activities::ShopActivities;
-use app::config::{EmailConfig, Env, ShopConfig, StripeConfig, WorkerConfig};
+use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, WorkerConfig};
+use app::orders::Orders;
 use temporalio_sdk::Runtime;
 
 #[tokio::main]
@@ -13,8 +14,18 @@ async fn main() -> anyhow::Result<()> {
     let worker_config = WorkerConfig::from_env(&env)?;
     let stripe = StripeConfig::from_env(&env)?;
     let email = EmailConfig::from_env(&env, &shop.data_dir)?;
+    let orders_config = OrdersConfig::from_env(&env, &shop.data_dir)?;
+    let client = app::temporal::connect_from_env().await?;
+    let orders = Orders::new(
+        orders_config.store().await?,
+        client.clone(),
+        shop.task_queue.clone(),
+        orders_config.step,
+        shop.timing.activity_timeout,
+    );
     let activities = ShopActivities {
         payments: stripe.client()?,
+        orders,
         mailer: email.mailer()?,
         storefront_url: shop.storefront_url.clone(),
     };
@@ -22,10 +33,10 @@ async fn main() -> anyhow::Result<()> {
         task_queue = %shop.task_queue,
         stripe = stripe.base_url.as_deref().unwrap_or("api.stripe.com"),
         email = %activities.mailer.describe(),
+        orders = ?orders_config,
         "starting worker"
     );
 
-    let client = app::temporal::connect_from_env().await?;
     let runtime = Runtime::from_current_tokio(Default::default())?;
     let mut worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
     let shutdown = worker.shutdown_handle();

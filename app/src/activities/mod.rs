@@ -3,6 +3,7 @@
 use crate::cart::CartView;
 use crate::domain::{CartId, Cents};
 use crate::email::{self, MailError, Mailer};
+use crate::orders::{NewOrder, OrderLine, OrderStatus, Orders};
 use crate::payments::{Charge, PaymentError, Payments};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -51,8 +52,33 @@ pub struct CartEmail {
     pub cart: CartView,
 }
 
+/// A cart's paid checkout, to be recorded as an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceOrder {
+    pub cart: CartView,
+    pub payment_ref: String,
+    pub currency: String,
+}
+
+/// The workflow's view of an order, to be written to the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub order_id: i64,
+    pub status: OrderStatus,
+    pub total_cents: Cents,
+    pub refund_ref: Option<String>,
+}
+
+/// A full refund; the key makes a repeated refund a no-op at Stripe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRequest {
+    pub payment_ref: String,
+    pub idempotency_key: String,
+}
+
 pub struct ShopActivities {
     pub payments: Payments,
+    pub orders: Orders,
     pub mailer: Mailer,
     /// Where links in emails point, e.g. `https://shop.example.com`.
     pub storefront_url: String,
@@ -117,6 +143,67 @@ impl ShopActivities {
             }
             Err(e @ MailError::Invalid(_)) => Err(non_retryable("EmailRejected", e.to_string())),
             Err(e @ MailError::Transport(_)) => Err(anyhow::Error::new(e).into()),
+        }
+    }
+
+    #[activity(name = "place_order")]
+    pub async fn place_order(self: Arc<Self>, _ctx: ActivityContext, req: PlaceOrder) -> Result<i64, ActivityError> {
+        let new = NewOrder {
+            customer_id: None,
+            email: req.cart.email.clone(),
+            total_cents: req.cart.total_cents,
+            currency: req.currency,
+            cart_id: Some(req.cart.id.to_string()),
+            payment_ref: Some(req.payment_ref),
+            lines: req
+                .cart
+                .lines
+                .iter()
+                .map(|l| OrderLine {
+                    product_id: l.product_id,
+                    name: l.name.clone(),
+                    unit_price_cents: l.unit_price_cents,
+                    quantity: l.quantity,
+                })
+                .collect(),
+        };
+        let order = self.orders.place(&new).await.map_err(anyhow::Error::new)?;
+        tracing::info!(cart_id = %req.cart.id, order_id = order.id, "order recorded");
+        Ok(order.id)
+    }
+
+    #[activity(name = "record_order_status")]
+    pub async fn record_order_status(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        rec: OrderRecord,
+    ) -> Result<(), ActivityError> {
+        self.orders
+            .store
+            .record(rec.order_id, rec.status, rec.total_cents, rec.refund_ref.as_deref())
+            .await
+            .map_err(anyhow::Error::new)?;
+        tracing::info!(
+            order_id = rec.order_id,
+            status = rec.status.as_str(),
+            "order status recorded"
+        );
+        Ok(())
+    }
+
+    #[activity(name = "refund")]
+    pub async fn refund(self: Arc<Self>, _ctx: ActivityContext, req: RefundRequest) -> Result<String, ActivityError> {
+        match self.payments.refund(&req.payment_ref, &req.idempotency_key).await {
+            Ok(refund_ref) => {
+                tracing::info!(payment_ref = %req.payment_ref, %refund_ref, "refunded");
+                Ok(refund_ref)
+            }
+            // Retried even when Stripe refuses: a refund owed is never silently dropped, and
+            // each failed attempt is visible on the workflow in the Temporal UI.
+            Err(e) => {
+                tracing::error!(payment_ref = %req.payment_ref, error = %e, "refund failed; will retry");
+                Err(anyhow::Error::new(e).into())
+            }
         }
     }
 }

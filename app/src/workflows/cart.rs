@@ -3,7 +3,9 @@
 //!
 //! One inactivity timer runs at a time. Every change cancels it and starts the next one, which
 //! is due at the next reminder stage or at expiry, counted from the last change.
-use crate::activities::{CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, ShopActivities};
+use crate::activities::{
+    CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, RefundRequest, ShopActivities,
+};
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
 use crate::catalogue::Catalogue;
 use crate::domain::CartId;
@@ -23,6 +25,9 @@ type Rejection = Box<dyn Error + Send + Sync>;
 
 pub const WORKFLOW_TYPE: &str = "CartWorkflow";
 
+/// Patch marker for recording a checkout as an order (see `place_order`).
+pub const ORDERS_PATCH: &str = "orders-v1";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartTiming {
     /// Reminder stages: the quiet time before the first reminder, then between reminders.
@@ -31,6 +36,13 @@ pub struct CartTiming {
     pub expire_after: Duration,
     /// Start-to-close timeout of one activity attempt (a payment call, an email).
     pub activity_timeout: Duration,
+    /// Attempts at recording a paid checkout as an order before the payment is refunded.
+    #[serde(default = "default_order_attempts")]
+    pub order_attempts: u32,
+}
+
+fn default_order_attempts() -> u32 {
+    6
 }
 
 impl CartTiming {
@@ -40,6 +52,7 @@ impl CartTiming {
             reminder_after: vec![Duration::from_secs(3600), Duration::from_secs(23 * 3600)],
             expire_after: Duration::from_secs(7 * 24 * 3600),
             activity_timeout: Duration::from_secs(30),
+            order_attempts: default_order_attempts(),
         }
     }
 }
@@ -216,6 +229,11 @@ impl CartWorkflow {
         let opts = ctx.state(|s| payment_options(&s.input.timing));
         match ctx.execute_activity(ShopActivities::charge, request, opts).await {
             Ok(PaymentReceipt { payment_ref, .. }) => {
+                // Added after carts were already running: histories without the marker replay
+                // the old path (no order), new checkouts record one.
+                if ctx.patched(ORDERS_PATCH) && !Self::place_order(ctx, &payment_ref).await? {
+                    return Ok(());
+                }
                 ctx.state_mut(|s| s.cart.paid(payment_ref.clone()));
                 if let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Confirmation { payment_ref })) {
                     let opts = ctx.state(|s| email_options(&s.input.timing));
@@ -237,6 +255,41 @@ impl CartWorkflow {
             },
         }
         Ok(())
+    }
+
+    /// Records the paid checkout as an order. If that cannot be done, refunds the payment
+    /// (saga compensation: never a charge without an order) and reports `false`.
+    async fn place_order(ctx: &mut WorkflowContext<Self>, payment_ref: &str) -> WorkflowResult<bool> {
+        let place = ctx.state(|s| PlaceOrder {
+            cart: s.view(),
+            payment_ref: payment_ref.to_owned(),
+            currency: s.input.catalogue.currency.clone(),
+        });
+        let opts = ctx.state(|s| order_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::place_order, place, opts).await {
+            Ok(order_id) => {
+                ctx.state_mut(|s| s.cart.order_id = Some(order_id));
+                Ok(true)
+            }
+            Err(e) => {
+                let reason = super::failure::root_message(&e);
+                if !ctx.is_replaying() {
+                    tracing::error!(error = %reason, "order not recorded; refunding");
+                }
+                let refund = ctx.state(|s| RefundRequest {
+                    payment_ref: payment_ref.to_owned(),
+                    idempotency_key: format!("{}-checkout-{}-refund", s.input.id, s.cart.checkout_attempts),
+                });
+                let opts = ctx.state(|s| super::retry_forever(s.input.timing.activity_timeout));
+                ctx.execute_activity(ShopActivities::refund, refund, opts).await?;
+                ctx.state_mut(|s| {
+                    s.cart.declined(format!(
+                        "your order could not be recorded, so the payment was refunded ({reason})"
+                    ))
+                });
+                Ok(false)
+            }
+        }
     }
 
     async fn finish(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
@@ -459,6 +512,18 @@ fn payment_options(timing: &CartTiming) -> ActivityOptions {
                 .backoff_coefficient(2.0)
                 .maximum_interval(Duration::from_secs(30))
                 .maximum_attempts(8)
+                .build(),
+        )
+        .build()
+}
+
+fn order_options(timing: &CartTiming) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .maximum_interval(Duration::from_secs(10))
+                .maximum_attempts(timing.order_attempts.max(1))
                 .build(),
         )
         .build()

@@ -7,6 +7,7 @@ use app::catalogue::Catalogue;
 use app::config::{ShopConfig, WorkerConfig};
 use app::domain::CartId;
 use app::email::Mailer;
+use app::orders::{OrderStore, Orders};
 use app::payments::Payments;
 use app::workflows::cart::{CartInput, CartTiming, CheckoutRequest};
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ pub fn fast_timing() -> CartTiming {
         reminder_after: vec![Duration::from_millis(800)],
         expire_after: Duration::from_secs(120),
         activity_timeout: Duration::from_secs(5),
+        order_attempts: 2,
     }
 }
 
@@ -31,6 +33,10 @@ pub struct TestAppOptions {
     pub mailer: Option<Mailer>,
     /// Start no in-process worker (the test runs the worker binary itself).
     pub no_worker: bool,
+    /// The order store: a SQLite file in the test's folder unless given (e.g. PostgreSQL).
+    pub database_url: Option<String>,
+    /// Each order fulfilment step; long by default so tests drive the lifecycle themselves.
+    pub order_step: Option<Duration>,
 }
 
 pub struct TestApp {
@@ -41,6 +47,7 @@ pub struct TestApp {
     pub carts: Carts,
     pub outbox: PathBuf,
     pub task_queue: String,
+    pub orders: Orders,
     // Last, so the processes above are gone before their folder is removed.
     pub dir: tempfile::TempDir,
 }
@@ -67,6 +74,10 @@ impl TestApp {
             storefront_url: "http://shop.test".into(),
         };
         let client = app::temporal::connect(&temporal.address()).await.unwrap();
+        let url = opts.database_url.clone().unwrap_or_else(|| app_sqlite_url(dir.path()));
+        let store = OrderStore::connect(&url).await.unwrap();
+        let step = opts.order_step.unwrap_or(Duration::from_secs(600));
+        let orders = Orders::new(store, client.clone(), task_queue.clone(), step, Duration::from_secs(5));
         let carts = Carts::new(client, shop);
         let mut app = Self {
             worker: None,
@@ -75,6 +86,7 @@ impl TestApp {
             carts,
             outbox,
             task_queue,
+            orders,
             dir,
         };
         if !opts.no_worker {
@@ -91,6 +103,7 @@ impl TestApp {
     pub fn start_worker(&mut self, stripe_url: String, mailer: Mailer) {
         let activities = ShopActivities {
             payments: Payments::new("sk_test_x", Some(&stripe_url), "pm_card_visa").unwrap(),
+            orders: self.orders.clone(),
             mailer,
             storefront_url: "http://shop.test".into(),
         };
@@ -113,6 +126,7 @@ impl TestApp {
             ("SHOP_STRIPE_BASE_URL", stripe_url.to_owned()),
             ("SHOP_DATA_DIR", self.dir.path().display().to_string()),
             ("SHOP_OUTBOX_DIR", self.outbox.display().to_string()),
+            ("DATABASE_URL", app_sqlite_url(self.dir.path())),
             ("RUST_LOG", "info".into()),
         ]
     }
@@ -195,6 +209,10 @@ impl TestApp {
             .map(|e| std::fs::read_to_string(e.path()).unwrap())
             .collect()
     }
+}
+
+fn app_sqlite_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("orders.db").display())
 }
 
 /// A worker on its own thread and runtime, stopped through its shutdown handle on drop.

@@ -1,0 +1,264 @@
+//! The order store: one code path over SQLite and PostgreSQL through sqlx's `Any` driver, with
+//! the schema in embedded migrations (one folder per backend; only identity columns differ).
+use super::{Order, OrderLine, OrderStatus};
+use crate::domain::Cents;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::SystemTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("order {0} not found")]
+    NotFound(i64),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Clone)]
+pub struct OrderStore {
+    pool: AnyPool,
+}
+
+/// An order to record. A guest (no customer id) gets the customer keyed by `email`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewOrder {
+    pub customer_id: Option<i64>,
+    pub email: Option<String>,
+    pub total_cents: Cents,
+    pub currency: String,
+    pub cart_id: Option<String>,
+    pub payment_ref: Option<String>,
+    pub lines: Vec<OrderLine>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<OrderStatus>,
+    /// Keyset pagination: orders with an id greater than this.
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// The columns `order_from_row` reads, as a macro so queries stay literal strings.
+macro_rules! order_columns {
+    () => {
+        "id, customer_id, status, total_cents, currency, email, cart_id, payment_ref, refund_ref, created_at, updated_at"
+    };
+}
+
+impl OrderStore {
+    /// `url`: `sqlite://path.db?mode=rwc` or `postgres://…`. Applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        // SQLite serialises writers anyway; a small pool avoids "database is locked" churn.
+        let max = if url.starts_with("sqlite") { 4 } else { 10 };
+        let pool = AnyPoolOptions::new().max_connections(max).connect(url).await?;
+        let store = Self { pool };
+        store.migrate(url).await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self, url: &str) -> Result<(), StoreError> {
+        if url.starts_with("postgres") {
+            sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        } else {
+            sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the order and its lines in one transaction. A cart id already recorded returns
+    /// the existing order instead: recording a checkout is safe to retry.
+    pub async fn create(&self, order: &NewOrder) -> Result<Order, StoreError> {
+        if let Some(cart_id) = &order.cart_id
+            && let Some(id) = self.id_for_cart(cart_id).await?
+        {
+            return self.get(id).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        let ts = now();
+        let customer_id = match (order.customer_id, &order.email) {
+            (Some(id), _) => {
+                sqlx::query(
+                    "INSERT INTO customers (id, email, created_at) VALUES ($1, NULL, $2) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(&ts)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            (None, email) => {
+                // A concurrent guest may take the same next id; the caller's retry resolves it.
+                let email = email.clone().unwrap_or_default().to_lowercase();
+                sqlx::query(
+                    "INSERT INTO customers (id, email, created_at) SELECT COALESCE(MAX(id), 0) + 1, $1, $2 FROM customers WHERE true \
+                     ON CONFLICT (email) DO NOTHING",
+                )
+                .bind(&email)
+                .bind(&ts)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("SELECT id FROM customers WHERE email = $1")
+                    .bind(&email)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?
+            }
+        };
+        let id: i64 = sqlx::query(
+            "INSERT INTO orders (customer_id, status, total_cents, currency, email, cart_id, payment_ref, created_at, updated_at) \
+             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(order.total_cents.0 as i64)
+        .bind(&order.currency)
+        .bind(order.email.as_deref())
+        .bind(order.cart_id.as_deref())
+        .bind(order.payment_ref.as_deref())
+        .bind(&ts)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for line in &order.lines {
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, product_id, name, unit_price_cents, quantity) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(i64::from(line.product_id))
+            .bind(&line.name)
+            .bind(line.unit_price_cents.0 as i64)
+            .bind(i64::from(line.quantity))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    async fn id_for_cart(&self, cart_id: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT id FROM orders WHERE cart_id = $1")
+            .bind(cart_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// A live (not deleted) order with its lines.
+    pub async fn get(&self, id: i64) -> Result<Order, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE id = $1 AND deleted_at IS NULL"
+        );
+        let row = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound(id))?;
+        let mut order = order_from_row(&row)?;
+        let lines = sqlx::query(
+            "SELECT product_id, name, unit_price_cents, quantity FROM order_lines WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        order.lines = lines
+            .iter()
+            .map(|r| {
+                Ok(OrderLine {
+                    product_id: r.try_get::<i64, _>(0)? as u32,
+                    name: r.try_get(1)?,
+                    unit_price_cents: Cents(r.try_get::<i64, _>(2)? as u64),
+                    quantity: r.try_get::<i64, _>(3)? as u32,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(order)
+    }
+
+    /// Live orders in id order (stable under inserts), optionally of one status.
+    pub async fn list(&self, q: &ListQuery) -> Result<Vec<Order>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE deleted_at IS NULL AND id > $1 AND ($2 = '' OR status = $2) ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query(sql)
+            .bind(q.after_id.unwrap_or(0))
+            .bind(q.status.map_or("", OrderStatus::as_str))
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| order_from_row(r).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Writes the workflow's view of an order. Idempotent: a re-run writes the same row, and
+    /// `updated_at` moves only when something actually changed.
+    pub async fn record(
+        &self,
+        id: i64,
+        status: OrderStatus,
+        total: Cents,
+        refund_ref: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET status = $1, total_cents = $2, refund_ref = COALESCE($3, refund_ref), updated_at = $4 \
+             WHERE id = $5 AND (status <> $1 OR total_cents <> $2 OR ($3 IS NOT NULL AND refund_ref IS NULL))",
+        )
+        .bind(status.as_str())
+        .bind(total.0 as i64)
+        .bind(refund_ref)
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Hides the order from the API while keeping the row for audit.
+    pub async fn mark_deleted(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE orders SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a row exists at all, deleted or not (audits and tests).
+    pub async fn row_exists(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+}
+
+fn order_from_row(r: &AnyRow) -> Result<Order, sqlx::Error> {
+    let status: String = r.try_get(2)?;
+    Ok(Order {
+        id: r.try_get(0)?,
+        customer_id: r.try_get(1)?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("bad status {status}").into()))?,
+        total_cents: Cents(r.try_get::<i64, _>(3)? as u64),
+        currency: r.try_get(4)?,
+        email: r.try_get(5)?,
+        cart_id: r.try_get(6)?,
+        payment_ref: r.try_get(7)?,
+        refund_ref: r.try_get(8)?,
+        lines: vec![],
+        created_at: r.try_get(9)?,
+        updated_at: r.try_get(10)?,
+    })
+}

@@ -1,0 +1,205 @@
+//! The order workflow (`order-<id>`): walks an order through pending → processing → completed,
+//! one fulfilment step at a time, unless a validated `change` update moves it (cancel, or a new
+//! total while pending). Every status it reaches is written to the order store by an idempotent
+//! activity; cancelling a paid order refunds it first, retried until it succeeds.
+use crate::activities::{OrderRecord, RefundRequest, ShopActivities};
+use crate::domain::Cents;
+use crate::orders::{OrderChange, OrderError, OrderStatus};
+use serde::{Deserialize, Serialize};
+use std::error::Error;
+use std::pin::pin;
+use std::time::Duration;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::workflows::select;
+use temporalio_sdk::{
+    CancellableFuture, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination,
+};
+
+type Rejection = Box<dyn Error + Send + Sync>;
+
+pub fn workflow_id(order_id: i64) -> String {
+    format!("order-{order_id}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderInput {
+    pub order_id: i64,
+    pub total_cents: Cents,
+    pub payment_ref: Option<String>,
+    /// How long each fulfilment step (pending → processing → completed) takes.
+    pub step: Duration,
+    pub activity_timeout: Duration,
+}
+
+/// The order as the workflow knows it, returned by the update and the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderState {
+    pub order_id: i64,
+    pub status: OrderStatus,
+    pub total_cents: Cents,
+    pub refund_ref: Option<String>,
+}
+
+#[workflow]
+pub struct OrderWorkflow {
+    input: OrderInput,
+    status: OrderStatus,
+    total: Cents,
+    refund_ref: Option<String>,
+    /// Bumped by every change; `recorded` catches up once the store has it.
+    changes: u64,
+    recorded: u64,
+}
+
+enum Woken {
+    Step(TimerResult),
+    Changed,
+}
+
+#[workflow_methods]
+impl OrderWorkflow {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: OrderInput) -> Self {
+        let total = input.total_cents;
+        Self {
+            input,
+            status: OrderStatus::Pending,
+            total,
+            refund_ref: None,
+            changes: 0,
+            recorded: 0,
+        }
+    }
+
+    #[run(name = "OrderWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<OrderState> {
+        loop {
+            if ctx.state(|s| s.changes > s.recorded) {
+                Self::record(ctx).await?;
+                continue;
+            }
+            if ctx.state(|s| s.status.is_final()) {
+                let handlers = ctx.clone();
+                ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+                return Ok(ctx.state(|s| s.snapshot()));
+            }
+            let (changes, step) = ctx.state(|s| (s.changes, s.input.step));
+            let woken = {
+                let mut timer = pin!(ctx.timer(step));
+                let woken = select! {
+                    fired = timer.as_mut() => Woken::Step(fired),
+                    waited = ctx.wait_condition(|s| s.changes != changes) => {
+                        waited?;
+                        Woken::Changed
+                    }
+                };
+                if matches!(woken, Woken::Changed) {
+                    timer.cancel();
+                }
+                woken
+            };
+            match woken {
+                Woken::Changed => {}
+                Woken::Step(TimerResult::Cancelled) => return Err(WorkflowTermination::cancelled()),
+                Woken::Step(TimerResult::Fired) => ctx.state_mut(|s| {
+                    let next = match s.status {
+                        OrderStatus::Pending => OrderStatus::Processing,
+                        _ => OrderStatus::Completed,
+                    };
+                    s.status = next;
+                    s.changes += 1;
+                }),
+            }
+        }
+    }
+
+    /// Writes the current state to the store, refunding first if a paid order was cancelled.
+    async fn record(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        let target = ctx.state(|s| s.changes);
+        let timeout = ctx.state(|s| s.input.activity_timeout);
+        let refund_due = ctx
+            .state(|s| s.status == OrderStatus::Cancelled && s.refund_ref.is_none())
+            .then(|| ctx.state(|s| s.input.payment_ref.clone()))
+            .flatten();
+        if let Some(payment_ref) = refund_due {
+            let order_id = ctx.state(|s| s.input.order_id);
+            let req = RefundRequest {
+                payment_ref,
+                idempotency_key: format!("{}-refund", workflow_id(order_id)),
+            };
+            // No attempt limit: a refund owed must happen; each failure shows in the UI.
+            let refund = ctx
+                .execute_activity(ShopActivities::refund, req, super::retry_forever(timeout))
+                .await;
+            match refund {
+                Ok(refund_ref) => ctx.state_mut(|s| s.refund_ref = Some(refund_ref)),
+                Err(e) => {
+                    if !ctx.is_replaying() {
+                        tracing::error!(error = %e, "refund failed permanently");
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        let record = ctx.state(|s| OrderRecord {
+            order_id: s.input.order_id,
+            status: s.status,
+            total_cents: s.total,
+            refund_ref: s.refund_ref.clone(),
+        });
+        ctx.execute_activity(
+            ShopActivities::record_order_status,
+            record,
+            super::retry_forever(timeout),
+        )
+        .await
+        .map_err(WorkflowTermination::from)?;
+        ctx.state_mut(|s| s.recorded = s.recorded.max(target));
+        Ok(())
+    }
+
+    #[update_validator(change)]
+    fn validate_change(&self, _ctx: &WorkflowContextView, change: &OrderChange) -> Result<(), Rejection> {
+        change
+            .check(self.status)
+            .map_err(|e| format!("{}: {e}", e.code()).into())
+    }
+
+    /// Applies a change and answers once the store has recorded it.
+    #[update(name = "change")]
+    pub async fn change(ctx: &mut WorkflowContext<Self>, change: OrderChange) -> Result<OrderState, Rejection> {
+        // Validators of updates that arrive together all run before any handler does, so
+        // the rule is checked again against the state this handler actually finds.
+        let target = ctx
+            .state_mut(|s| {
+                change.check(s.status)?;
+                if let Some(status) = change.status {
+                    s.status = status;
+                }
+                if let Some(total) = change.total_cents {
+                    s.total = total;
+                }
+                s.changes += 1;
+                Ok::<_, OrderError>(s.changes)
+            })
+            .map_err(|e| format!("{}: {e}", e.code()))?;
+        ctx.wait_condition(|s| s.recorded >= target).await?;
+        Ok(ctx.state(|s| s.snapshot()))
+    }
+
+    #[query(name = "getOrder")]
+    pub fn get_order(&self, _ctx: &WorkflowContextView) -> OrderState {
+        self.snapshot()
+    }
+}
+
+impl OrderWorkflow {
+    fn snapshot(&self) -> OrderState {
+        OrderState {
+            order_id: self.input.order_id,
+            status: self.status,
+            total_cents: self.total,
+            refund_ref: self.refund_ref.clone(),
+        }
+    }
+}

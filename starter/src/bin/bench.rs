@@ -1,0 +1,223 @@
+//! Load benchmark: N concurrent simulated shoppers drive the HTTP API (POST /cart, 3× add,
+//! GET, remove, GET, email) for a fixed time against a running stack, then it prints
+//! requests/s, errors, p50/p95/p99 per route, and the CPU seconds and peak RSS of the worker
+//! and webapp processes (read from /proc). Figures, not a pass/fail test.
+//!
+//! `bench --url http://127.0.0.1:8080 --shoppers 32 --seconds 30 --worker-pid P --webapp-pid Q`
+//! `bench --open-carts 10000 ...` instead fills that many carts (one item each) and reports RSS.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+struct Args {
+    url: String,
+    shoppers: usize,
+    seconds: u64,
+    open_carts: Option<usize>,
+    pids: Vec<(&'static str, u32)>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        url: "http://127.0.0.1:8080".into(),
+        shoppers: 32,
+        seconds: 30,
+        open_carts: None,
+        pids: vec![],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => a.url = value(),
+            "--shoppers" => a.shoppers = value().parse().expect("--shoppers N"),
+            "--seconds" => a.seconds = value().parse().expect("--seconds N"),
+            "--open-carts" => a.open_carts = Some(value().parse().expect("--open-carts N")),
+            "--worker-pid" => a.pids.push(("worker", value().parse().expect("--worker-pid PID"))),
+            "--webapp-pid" => a.pids.push(("webapp", value().parse().expect("--webapp-pid PID"))),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+    errors: BTreeMap<String, usize>,
+}
+
+type Shared = Arc<Mutex<Stats>>;
+
+async fn call(stats: &Shared, route: &'static str, req: reqwest::RequestBuilder) -> Option<serde_json::Value> {
+    let started = Instant::now();
+    let result = req.send().await;
+    let elapsed = started.elapsed();
+    let mut s = stats.lock().await;
+    s.latencies.entry(route).or_default().push(elapsed);
+    match result {
+        Ok(r) if r.status().is_success() => {
+            drop(s);
+            r.json().await.ok()
+        }
+        Ok(r) => {
+            *s.errors.entry(format!("{route}: {}", r.status())).or_default() += 1;
+            None
+        }
+        Err(e) => {
+            *s.errors.entry(format!("{route}: {}", e.without_url())).or_default() += 1;
+            None
+        }
+    }
+}
+
+/// One shopper's visit: the route mix of the benchmark.
+async fn journey(http: &reqwest::Client, base: &str, stats: &Shared, n: usize) -> Option<()> {
+    let created = call(stats, "POST /cart", http.post(format!("{base}/cart"))).await?;
+    let id = created["workflowID"].as_str()?.to_owned();
+    let cart = format!("{base}/cart/{id}");
+    for product in 0..3u32 {
+        let body = serde_json::json!({ "ProductId": product, "Quantity": 1 });
+        call(stats, "PUT /cart/{id}/add", http.put(format!("{cart}/add")).json(&body)).await?;
+    }
+    call(stats, "GET /cart/{id}", http.get(&cart)).await?;
+    let body = serde_json::json!({ "ProductId": 1, "Quantity": 1 });
+    call(
+        stats,
+        "PUT /cart/{id}/remove",
+        http.put(format!("{cart}/remove")).json(&body),
+    )
+    .await?;
+    call(stats, "GET /cart/{id}", http.get(&cart)).await?;
+    let body = serde_json::json!({ "Email": format!("shopper{n}@example.com") });
+    call(
+        stats,
+        "PUT /cart/{id}/email",
+        http.put(format!("{cart}/email")).json(&body),
+    )
+    .await?;
+    Some(())
+}
+
+/// (utime + stime) in seconds and peak RSS in MiB, from /proc.
+fn usage(pid: u32) -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let hwm_kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((ticks / 100.0, hwm_kb / 1024.0))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.shoppers * 2)
+        .build()
+        .unwrap();
+    let stats: Shared = Arc::default();
+    let before: Vec<_> = args.pids.iter().map(|(name, pid)| (*name, *pid, usage(*pid))).collect();
+    let started = Instant::now();
+
+    if let Some(total) = args.open_carts {
+        // Fill carts and leave them open: what a worker holds in memory for abandoned carts.
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..args.shoppers)
+            .map(|_| {
+                let (http, stats, base, next) = (http.clone(), stats.clone(), args.url.clone(), next.clone());
+                tokio::spawn(async move {
+                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                        if let Some(c) = call(&stats, "POST /cart", http.post(format!("{base}/cart"))).await {
+                            let id = c["workflowID"].as_str().unwrap_or_default().to_owned();
+                            let body = serde_json::json!({ "ProductId": 0, "Quantity": 1 });
+                            call(
+                                &stats,
+                                "PUT /cart/{id}/add",
+                                http.put(format!("{base}/cart/{id}/add")).json(&body),
+                            )
+                            .await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    } else {
+        let deadline = started + Duration::from_secs(args.seconds);
+        let tasks: Vec<_> = (0..args.shoppers)
+            .map(|i| {
+                let (http, stats, base) = (http.clone(), stats.clone(), args.url.clone());
+                tokio::spawn(async move {
+                    let mut n = i;
+                    while Instant::now() < deadline {
+                        journey(&http, &base, &stats, n).await;
+                        n += 1000;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let stats = stats.lock().await;
+    let requests: usize = stats.latencies.values().map(Vec::len).sum();
+    let errors: usize = stats.errors.values().sum();
+    println!(
+        "shoppers {}  elapsed {elapsed:.1} s  requests {requests}  errors {errors}",
+        args.shoppers
+    );
+    println!("throughput {:.0} requests/s", requests as f64 / elapsed);
+    println!(
+        "{:<24} {:>7} {:>9} {:>9} {:>9} {:>9}",
+        "route", "count", "p50 ms", "p95 ms", "p99 ms", "max ms"
+    );
+    for (route, lat) in &stats.latencies {
+        let mut sorted = lat.clone();
+        sorted.sort();
+        println!(
+            "{route:<24} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            sorted.len(),
+            percentile(&sorted, 0.50),
+            percentile(&sorted, 0.95),
+            percentile(&sorted, 0.99),
+            percentile(&sorted, 1.0)
+        );
+    }
+    for (what, count) in &stats.errors {
+        println!("error {what}: {count}");
+    }
+    let mut cpu_total = 0.0;
+    for (name, pid, start) in before {
+        if let (Some((cpu0, _)), Some((cpu1, rss))) = (start, usage(pid)) {
+            cpu_total += cpu1 - cpu0;
+            println!(
+                "{name:<7} pid {pid}: CPU {:.2} s during the run, peak RSS {rss:.0} MiB",
+                cpu1 - cpu0
+            );
+        }
+    }
+    if requests > 0 && cpu_total > 0.0 {
+        println!(
+            "worker+webapp CPU per request: {:.3} ms",
+            cpu_total * 1000.0 / requests as f64
+        );
+    }
+}
