@@ -32,7 +32,7 @@ wait_port() { for _ in $(seq 1 150); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/
 TPORT=$(free_port); SPORT=$(free_port); HPORT=$(free_port)
 DB=(); [ "$PERSISTED" = 1 ] && DB=(--db-filename "$WORK/temporal.db")
 "$VENV/bin/temporal" server start-dev --headless --ip 127.0.0.1 --port "$TPORT" --ui-port "$(free_port)" \
-  --log-level error "${DB[@]}" > "$WORK/temporal.log" 2>&1 & pids+=($!)
+  --log-level error "${DB[@]}" > "$WORK/temporal.log" 2>&1 & TEMPORAL=$!; pids+=($TEMPORAL)
 "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$SPORT" > "$WORK/stripe.log" 2>&1 & pids+=($!)
 wait_port "$TPORT"; wait_port "$SPORT"
 export TEMPORAL_ADDRESS="127.0.0.1:$TPORT" SHOP_STRIPE_BASE_URL="http://127.0.0.1:$SPORT" SHOP_DATA_DIR="$WORK" RUST_LOG=warn
@@ -43,7 +43,7 @@ wait_port "$HPORT"
 mode="in-memory dev server"; [ "$PERSISTED" = 1 ] && mode="dev server persisted to SQLite"
 echo "==> $SHOPPERS shoppers for ${SECONDS_}s against the $mode ($(nproc) cores, everything on this machine)"
 "$BIN/bench" --url "http://127.0.0.1:$HPORT" --shoppers "$SHOPPERS" --seconds "$SECONDS_" \
-  --worker-pid "$WORKER" --webapp-pid "$WEBAPP"
+  --worker-pid "$WORKER" --webapp-pid "$WEBAPP" --temporal-pid "$TEMPORAL"
 if [ "$OPEN" -gt 0 ]; then
   echo "==> filling $OPEN open carts"
   "$BIN/bench" --url "http://127.0.0.1:$HPORT" --shoppers "$SHOPPERS" --open-carts "$OPEN" --worker-pid "$WORKER" --webapp-pid "$WEBAPP"

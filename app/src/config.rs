@@ -322,7 +322,7 @@ impl WorkerConfig {
         Ok(Self {
             workflow_pollers: env.parse("SHOP_WORKER_POLLERS", 20)?,
             activity_pollers: env.parse("SHOP_WORKER_ACTIVITY_POLLERS", 5)?,
-            max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 10_000)?,
+            max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 5_000)?,
         })
     }
 }

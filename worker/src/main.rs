@@ -1,4 +1,4 @@
-//! The worker: reads configuration, builds the activities' clients, and hosts the cart
+//! The worker: reads configuration (`worker migrate` only migrates the order store), builds the activities' clients, and hosts the cart
 //! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
 use app::activities::ShopActivities;
 use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, WorkerConfig};
@@ -11,6 +11,12 @@ async fn main() -> anyhow::Result<()> {
     app::telemetry::init();
     let env = Env::from_process();
     let shop = ShopConfig::from_env(&env)?;
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        // `worker migrate`: apply the order store's migrations and exit (they also run at start).
+        OrdersConfig::from_env(&env, &shop.data_dir)?.store().await?;
+        println!("order store migrated");
+        return Ok(());
+    }
     let worker_config = WorkerConfig::from_env(&env)?;
     let stripe = StripeConfig::from_env(&env)?;
     let email = EmailConfig::from_env(&env, &shop.data_dir)?;
