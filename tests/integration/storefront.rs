@@ -216,5 +216,20 @@ async fn a_shopper_pays_and_a_declined_card_shows_the_decline_in_a_real_browser(
         "no sideways scrolling at phone width; too wide: {wide}"
     );
     screenshot(&client, "storefront-phone.png").await;
+
+    // The link in a reminder email opens that cart.
+    let reminded = app.new_cart().await;
+    app.add(&reminded, 3, 2).await.unwrap();
+    client.goto(&format!("{}/?cart={reminded}", api.base)).await.unwrap();
+    settle(
+        &client,
+        "the linked cart",
+        r#"document.querySelector('li.line[data-product-id="3"]')"#,
+    )
+    .await;
+    assert_eq!(
+        js(&client, "return localStorage.getItem('cartId');").await,
+        json!(reminded.as_str())
+    );
     client.close().await.unwrap();
 }
