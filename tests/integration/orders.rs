@@ -23,7 +23,18 @@ async fn postgres_database() -> Option<String> {
             return None;
         }
     };
-    let name = format!("shop_test_{:016x}", rand_u64());
+    // Databases of earlier test runs (another pid) are dropped; this run's stay until next time.
+    let pid = std::process::id();
+    let old: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'shop_test_%'")
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_default();
+    for db in old.iter().filter(|d| !d.starts_with(&format!("shop_test_{pid}_"))) {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}")))
+            .execute(&pool)
+            .await;
+    }
+    let name = format!("shop_test_{pid}_{:016x}", rand_u64());
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&pool)
         .await
@@ -231,24 +242,42 @@ async fn contract(app: &TestApp, api: &Api) {
     assert!(list.as_array().unwrap().iter().all(|o| o["id"] != second["id"]));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_order_contract_on_sqlite() {
-    let Some((app, api)) = spawn(None).await else { return };
-    contract(&app, &api).await;
+/// Every store scenario runs twice: on a SQLite file and on a fresh PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$scenario(None).await
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                let Some(url) = super::postgres_database().await else { return };
+                super::$scenario(Some(url)).await
+            }
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_order_contract_on_postgres() {
-    let Some(url) = postgres_database().await else { return };
-    let Some((app, api)) = spawn(Some(url)).await else {
+on_both_backends!(
+    the_order_contract,
+    an_order_left_alone_walks_to_completed,
+    two_concurrent_updates_one_wins_and_nothing_is_lost,
+    a_checkout_becomes_an_order_and_cancelling_it_refunds_the_card,
+    a_payment_whose_order_cannot_be_recorded_is_refunded,
+);
+
+async fn the_order_contract(database_url: Option<String>) {
+    let Some((app, api)) = spawn(database_url).await else {
         return;
     };
     contract(&app, &api).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_order_left_alone_walks_to_completed() {
+async fn an_order_left_alone_walks_to_completed(database_url: Option<String>) {
     let opts = TestAppOptions {
+        database_url,
         order_step: Some(Duration::from_millis(300)),
         ..Default::default()
     };
@@ -272,9 +301,10 @@ async fn an_order_left_alone_walks_to_completed() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_concurrent_updates_one_wins_and_nothing_is_lost() {
-    let Some((_app, api)) = spawn(None).await else { return };
+async fn two_concurrent_updates_one_wins_and_nothing_is_lost(database_url: Option<String>) {
+    let Some((_app, api)) = spawn(database_url).await else {
+        return;
+    };
     let t = Some(TOKEN);
     for round in 0..3 {
         let (_, order) = api
@@ -302,9 +332,10 @@ async fn two_concurrent_updates_one_wins_and_nothing_is_lost() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_checkout_becomes_an_order_and_cancelling_it_refunds_the_card() {
-    let Some((app, api)) = spawn(None).await else { return };
+async fn a_checkout_becomes_an_order_and_cancelling_it_refunds_the_card(database_url: Option<String>) {
+    let Some((app, api)) = spawn(database_url).await else {
+        return;
+    };
     let id = app.new_cart().await;
     app.add(&id, 1, 2).await.unwrap();
     app.set_email(&id, "Order@Example.com").await.unwrap();
@@ -352,12 +383,17 @@ async fn a_checkout_becomes_an_order_and_cancelling_it_refunds_the_card() {
     assert_eq!(refunds, vec![refund], "exactly one refund at the emulator");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_payment_whose_order_cannot_be_recorded_is_refunded() {
-    let Some(app) = TestApp::spawn().await else { return };
+async fn a_payment_whose_order_cannot_be_recorded_is_refunded(database_url: Option<String>) {
+    let opts = TestAppOptions {
+        database_url: database_url.clone(),
+        ..Default::default()
+    };
+    let Some(app) = TestApp::spawn_with(opts).await else {
+        return;
+    };
     // Break the order store under the worker: every attempt to record fails.
     sqlx::any::install_default_drivers();
-    let url = format!("sqlite://{}", app.dir.path().join("orders.db").display());
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", app.dir.path().join("orders.db").display()));
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
     sqlx::query("DROP TABLE order_lines").execute(&pool).await.unwrap();
 
