@@ -17,6 +17,9 @@ use temporalio_sdk::{
 
 type Rejection = Box<dyn Error + Send + Sync>;
 
+/// Patch marker: a change arriving with a fulfilment step is no longer overwritten by it.
+const STEP_RACE_PATCH: &str = "order-step-race";
+
 pub fn workflow_id(order_id: i64) -> String {
     format!("order-{order_id}")
 }
@@ -101,13 +104,20 @@ impl OrderWorkflow {
             match woken {
                 Woken::Changed => {}
                 Woken::Step(TimerResult::Cancelled) => return Err(WorkflowTermination::cancelled()),
+                // A change that landed in the same activation as the step (a cancel, say) wins:
+                // the step is re-judged on the next round. Old histories keep the old path.
+                Woken::Step(TimerResult::Fired)
+                    if ctx.state(|s| s.changes != changes) && ctx.patched(STEP_RACE_PATCH) => {}
                 Woken::Step(TimerResult::Fired) => ctx.state_mut(|s| {
                     let next = match s.status {
                         OrderStatus::Pending => OrderStatus::Processing,
-                        _ => OrderStatus::Completed,
+                        OrderStatus::Processing => OrderStatus::Completed,
+                        done => done,
                     };
-                    s.status = next;
-                    s.changes += 1;
+                    if next != s.status {
+                        s.status = next;
+                        s.changes += 1;
+                    }
                 }),
             }
         }
