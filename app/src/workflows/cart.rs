@@ -311,7 +311,7 @@ impl CartWorkflow {
     }
 
     #[update(name = "add_item")]
-    pub fn add_item(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: ItemChange) -> CartView {
+    pub fn add_item(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: ItemChange) -> Result<CartView, Rejection> {
         let result = self.cart.add(&self.input.catalogue, self.input.limits, &change);
         self.accepted(ctx, result)
     }
@@ -322,7 +322,11 @@ impl CartWorkflow {
     }
 
     #[update(name = "remove_item")]
-    pub fn remove_item(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: ItemChange) -> CartView {
+    pub fn remove_item(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        change: ItemChange,
+    ) -> Result<CartView, Rejection> {
         let result = self.cart.remove(&change);
         self.accepted(ctx, result)
     }
@@ -333,7 +337,11 @@ impl CartWorkflow {
     }
 
     #[update(name = "set_email")]
-    pub fn set_email(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: EmailChange) -> CartView {
+    pub fn set_email(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        change: EmailChange,
+    ) -> Result<CartView, Rejection> {
         let result = self.cart.set_email(&change);
         self.accepted(ctx, result)
     }
@@ -347,12 +355,14 @@ impl CartWorkflow {
     #[update(name = "checkout")]
     pub async fn checkout(ctx: &mut WorkflowContext<Self>, req: CheckoutRequest) -> Result<CartView, Rejection> {
         let now = ctx.workflow_time();
-        let attempt = ctx.state_mut(|s| {
-            let attempt = s.cart.begin_checkout(req.email_change().as_ref())?;
-            s.payment_method = req.payment_method.clone();
-            s.mark_changed(now);
-            Ok::<_, CartError>(attempt)
-        })?;
+        let attempt = ctx
+            .state_mut(|s| {
+                let attempt = s.cart.begin_checkout(req.email_change().as_ref())?;
+                s.payment_method = req.payment_method.clone();
+                s.mark_changed(now);
+                Ok::<_, CartError>(attempt)
+            })
+            .map_err(reject)?;
         ctx.wait_condition(|s| s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut)
             .await?;
         Ok(ctx.state(|s| s.view()))
@@ -391,7 +401,9 @@ impl CartWorkflow {
             .begin_checkout(req.email_change().as_ref())
             .map(|_| ())
             .map_err(|e| e.to_string());
-        self.payment_method = req.payment_method;
+        if result.is_ok() {
+            self.payment_method = req.payment_method;
+        }
         self.signalled(ctx, "CHECKOUT_CHANNEL", result);
     }
 
@@ -413,13 +425,17 @@ impl CartWorkflow {
         self.next_stage = self.cart.reminders_sent;
     }
 
-    fn accepted(&mut self, ctx: &SyncWorkflowContext<Self>, result: Result<(), CartError>) -> CartView {
-        // The validator ran against this same state, so `result` is Ok; on replay validators do
-        // not run and the handler must still do exactly what it did the first time.
-        if result.is_ok() {
-            self.mark_changed(ctx.workflow_time());
-        }
-        self.view()
+    /// Validators of updates that arrive together all run before any handler, so a change
+    /// the validator allowed can still fail here (two adds past 99, an add beside a checkout):
+    /// it is then refused with the same `code: message` as a validator would.
+    fn accepted(
+        &mut self,
+        ctx: &SyncWorkflowContext<Self>,
+        result: Result<(), CartError>,
+    ) -> Result<CartView, Rejection> {
+        result.map_err(reject)?;
+        self.mark_changed(ctx.workflow_time());
+        Ok(self.view())
     }
 
     fn signalled(&mut self, ctx: &SyncWorkflowContext<Self>, name: &str, result: Result<(), String>) {
