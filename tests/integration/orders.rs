@@ -135,6 +135,27 @@ async fn contract(app: &TestApp, api: &Api) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
+    let zero = json!({"customer_id": 1, "total_amount": 1, "lines": [{"product_id": 1, "name": "x", "unit_price_cents": 1, "quantity": 0}]});
+    let (s, e) = api.send(Method::POST, "/orders", Some(zero), t).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].quantity")),
+        "{e}"
+    );
+    let (s, e) = api
+        .send(
+            Method::POST,
+            "/orders",
+            Some(json!({"customer_id": 1, "total_amount": 1, "email": "nope"})),
+            t,
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email")),
+        "{e}"
+    );
+
     let path = format!("/orders/{id}");
     assert_eq!(api.send(Method::GET, &path, None, t).await.1["id"], id);
     assert_eq!(

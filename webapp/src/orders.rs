@@ -3,7 +3,7 @@
 //! Changes go through the order's workflow, never straight to the table.
 use crate::error::{ApiError, parse_json};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use app::domain::Cents;
+use app::domain::{Cents, Email};
 use app::orders::{ListQuery, NewOrder, Order, OrderChange, OrderLine, OrderStatus, Orders, cents_from_amount};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoResponses, ToSchema};
@@ -134,6 +134,9 @@ fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
     if same { Ok(()) } else { Err(ApiError::Forbidden) }
 }
 
+/// The largest amount accepted anywhere (a trillion dollars), far inside the database's BIGINT.
+const MAX_CENTS: u64 = 100_000_000_000_000;
+
 fn amount(field: &'static str, value: f64) -> Result<Cents, ApiError> {
     cents_from_amount(value).map_err(|message| ApiError::Unprocessable {
         field: field.into(),
@@ -193,9 +196,32 @@ async fn create_order(
             message: "customer_id must be positive".into(),
         });
     }
+    // Everything the database would refuse is refused here first, as a 422 naming the field.
+    let email = match r.email.as_deref() {
+        Some(e) => Some(Email::parse(e).map_err(|message| ApiError::Unprocessable {
+            field: "email".into(),
+            message,
+        })?),
+        None => None,
+    };
+    for (i, line) in r.lines.iter().enumerate() {
+        let bad = |field: &str, message: &str| ApiError::Unprocessable {
+            field: format!("lines[{i}].{field}"),
+            message: message.into(),
+        };
+        if line.quantity == 0 {
+            return Err(bad("quantity", "quantity must be at least 1"));
+        }
+        if line.unit_price_cents.0 > MAX_CENTS {
+            return Err(bad("unit_price_cents", "unit_price_cents is too large"));
+        }
+        if line.name.is_empty() || line.name.contains('\0') || line.name.len() > 200 {
+            return Err(bad("name", "name must be 1 to 200 characters without NUL"));
+        }
+    }
     let new = NewOrder {
         customer_id: Some(r.customer_id),
-        email: r.email,
+        email: email.map(String::from),
         total_cents: amount("total_amount", r.total_amount)?,
         currency: "usd".into(),
         cart_id: None,
