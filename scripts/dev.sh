@@ -52,10 +52,11 @@ export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
 export SHOP_ORDER_STEP="${SHOP_ORDER_STEP:-20s}"
 export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
 
-"$CARGO_TARGET_DIR/debug/worker" 2>&1 | tee "$DATA/logs/worker.log" &
+# Process substitution, so $! is the program itself (not tee) and `stop` reaches it.
+"$CARGO_TARGET_DIR/debug/worker" > >(tee "$DATA/logs/worker.log") 2>&1 &
 pids+=($!)
 HTTP_PORT="${HTTP_PORT:-8080}"
-SHOP_HTTP_ADDRESS="127.0.0.1:$HTTP_PORT" "$CARGO_TARGET_DIR/debug/webapp" 2>&1 | tee "$DATA/logs/webapp.log" &
+SHOP_HTTP_ADDRESS="127.0.0.1:$HTTP_PORT" "$CARGO_TARGET_DIR/debug/webapp" > >(tee "$DATA/logs/webapp.log") 2>&1 &
 pids+=($!)
 wait_port "webapp" "$HTTP_PORT"
 
