@@ -16,6 +16,7 @@ echo "==> building (first time: a few minutes)"
 cargo build --quiet --bins
 
 pids=()
+names=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "==> stopping"
@@ -25,20 +26,41 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Every process started so far must still be running; a dead one is named with its log's end.
+check_alive() {
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "${names[$i]} exited during start; the end of $DATA/logs/${names[$i]}.log:" >&2
+      tail -n 20 "$DATA/logs/${names[$i]}.log" >&2
+      exit 1
+    fi
+  done
+}
+
 wait_port() { # name port
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 150); do
     (echo > "/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+    check_alive
     sleep 0.2
   done
   echo "$1 did not open port $2; see $DATA/logs" >&2; exit 1
 }
 
+wait_log() { # name line: the process wrote `line` to its log
+  for _ in $(seq 1 150); do
+    grep -q "$2" "$DATA/logs/$1.log" 2>/dev/null && return 0
+    check_alive
+    sleep 0.2
+  done
+  echo "$1 did not get ready; see $DATA/logs/$1.log" >&2; exit 1
+}
+
 "$VENV/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
   --db-filename "$DATA/temporal.db" --log-level warn > "$DATA/logs/temporal.log" 2>&1 &
-pids+=($!)
+pids+=($!); names+=(temporal)
 "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$STRIPE_PORT" \
   --state-dir "$DATA/stripe" > "$DATA/logs/stripe.log" 2>&1 &
-pids+=($!)
+pids+=($!); names+=(stripe)
 wait_port "Temporal" "$TEMPORAL_PORT"
 wait_port "Stripe emulator" "$STRIPE_PORT"
 
@@ -54,11 +76,15 @@ export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
 
 # Process substitution, so $! is the program itself (not tee) and `stop` reaches it.
 "$CARGO_TARGET_DIR/debug/worker" > >(tee "$DATA/logs/worker.log") 2>&1 &
-pids+=($!)
+pids+=($!); names+=(worker)
 HTTP_PORT="${HTTP_PORT:-8080}"
 SHOP_HTTP_ADDRESS="127.0.0.1:$HTTP_PORT" "$CARGO_TARGET_DIR/debug/webapp" > >(tee "$DATA/logs/webapp.log") 2>&1 &
-pids+=($!)
+pids+=($!); names+=(webapp)
 wait_port "webapp" "$HTTP_PORT"
+# The worker logs this once its order store is migrated and it joins the task queue.
+wait_log worker "worker polling"
+sleep 1
+check_alive
 
 cat <<MSG
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// A fresh PostgreSQL database on the machine's server (127.0.0.1:5432, trust auth), or `None`
 /// after saying why; under `CI=true` an unreachable server fails the test instead.
-async fn postgres_database() -> Option<String> {
+pub(crate) async fn postgres_database() -> Option<String> {
     sqlx::any::install_default_drivers();
     let admin =
         std::env::var("SHOP_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());

@@ -46,6 +46,8 @@ async fn main() -> anyhow::Result<()> {
     let runtime = Runtime::from_current_tokio(Default::default())?;
     let mut worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
     let shutdown = worker.shutdown_handle();
+    // scripts/dev.sh waits for this line before it says the system is up.
+    tracing::info!(task_queue = %shop.task_queue, "worker polling");
     tokio::spawn(async move {
         app::telemetry::shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight tasks");

@@ -64,7 +64,28 @@ impl OrderStore {
         Ok(store)
     }
 
+    /// Applies pending migrations, safe when several processes start on an empty database at
+    /// once (the worker and the gateway do). PostgreSQL serialises migrators with an advisory
+    /// lock; SQLite has none, so a process that loses the race (`table … already exists`, or
+    /// `database is locked`) has had its transaction rolled back and tries again, and the next
+    /// pass finds the winner's migration recorded.
     async fn migrate(&self, url: &str) -> Result<(), StoreError> {
+        const ATTEMPTS: u32 = 20;
+        let mut attempt = 1;
+        loop {
+            match self.migrate_once(url).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < ATTEMPTS => {
+                    tracing::info!(attempt, error = %e, "migration raced another process; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn migrate_once(&self, url: &str) -> Result<(), StoreError> {
         if url.starts_with("postgres") {
             sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         } else {
