@@ -5,6 +5,7 @@ use crate::cart::{CartView, EmailChange, ItemChange, Refusal};
 use crate::config::ShopConfig;
 use crate::domain::CartId;
 use crate::workflows::cart::{CartInput, CartOutcome, CartWorkflow, CheckoutRequest};
+use crate::workflows::fingerprint::{Fingerprinted, fingerprint};
 use std::time::Duration;
 use temporalio_client::errors::{
     WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
@@ -28,6 +29,14 @@ pub enum CartsError {
     Closed,
     #[error("Temporal is unavailable: {0}")]
     Unavailable(String),
+    /// No answer within the deadline. A change may still be applied: retry it with the same
+    /// update id (`Idempotency-Key`) and it is applied once.
+    #[error("Temporal did not answer in time")]
+    TimedOut,
+    /// The update id (`Idempotency-Key`) was used before for a different request; the
+    /// first request's result is not this one's.
+    #[error("this Idempotency-Key was already used for a different request")]
+    KeyReused,
     #[error("unexpected Temporal error: {0}")]
     Other(String),
 }
@@ -62,8 +71,14 @@ impl Carts {
         &self.shop
     }
 
+    /// The RPC's own deadline is a backstop a little after ours (see [`within`]).
     fn rpc(&self) -> RpcOptions {
-        RpcOptions::builder().timeout(self.rpc_timeout).build()
+        rpc_options(self.rpc_timeout)
+    }
+
+    /// Our deadline for one call to Temporal.
+    async fn within<T>(&self, call: impl Future<Output = Result<T, CartsError>>) -> Result<T, CartsError> {
+        within(self.rpc_timeout, call).await
     }
 
     pub fn input(&self, id: CartId) -> CartInput {
@@ -87,15 +102,19 @@ impl Carts {
         let id = input.id.clone();
         let options = WorkflowStartOptions::new(self.shop.task_queue.clone(), id.to_string())
             .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+            .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
             .build();
-        self.client
-            .start_workflow(CartWorkflow::run, input, options)
-            .await
-            .map_err(|e| match e {
-                WorkflowStartError::AlreadyStarted { .. } => CartsError::AlreadyExists,
-                WorkflowStartError::Rpc(status) => rpc_error(status),
-                other => CartsError::Other(other.to_string()),
-            })?;
+        self.within(async {
+            self.client
+                .start_workflow(CartWorkflow::run, input, options)
+                .await
+                .map_err(|e| match e {
+                    WorkflowStartError::AlreadyStarted { .. } => CartsError::AlreadyExists,
+                    WorkflowStartError::Rpc(status) => rpc_error(status),
+                    other => CartsError::Other(other.to_string()),
+                })
+        })
+        .await?;
         Ok(crate::cart::Cart::default().view(&id))
     }
 
@@ -114,36 +133,84 @@ impl Carts {
 
     pub async fn get(&self, id: &CartId) -> Result<CartView, CartsError> {
         let options = WorkflowQueryOptions::builder().rpc_options(self.rpc()).build();
-        self.handle(id)
-            .query(CartWorkflow::get_cart, (), options)
-            .await
-            .map_err(|e| match e {
-                WorkflowQueryError::NotFound(_) => CartsError::NotFound,
-                WorkflowQueryError::Rpc(status) => rpc_error(status),
-                other => CartsError::Other(other.to_string()),
-            })
+        self.within(async {
+            self.handle(id)
+                .query(CartWorkflow::get_cart, (), options)
+                .await
+                .map_err(|e| match e {
+                    WorkflowQueryError::NotFound(_) => CartsError::NotFound,
+                    WorkflowQueryError::Rpc(status) => rpc_error(status),
+                    other => CartsError::Other(other.to_string()),
+                })
+        })
+        .await
     }
 
-    fn update_options(&self, update_id: Option<String>) -> WorkflowExecuteUpdateOptions {
-        WorkflowExecuteUpdateOptions::builder()
-            .maybe_update_id(update_id)
-            .rpc_options(self.rpc())
-            .build()
+    /// Whether Temporal answers within `limit`: a query for a cart that cannot exist must come
+    /// back NotFound. For readiness probes, which must answer quickly when Temporal is down.
+    pub async fn ping(&self, limit: Duration) -> Result<(), CartsError> {
+        let probe = self.clone().with_rpc_timeout(limit);
+        match probe.get(&CartId::random()).await {
+            Ok(_) | Err(CartsError::NotFound) => Ok(()),
+            Err(CartsError::TimedOut) => Err(CartsError::Unavailable(format!("no answer within {limit:?}"))),
+            Err(e) => Err(e),
+        }
     }
 
     /// Applies one change as a workflow update and returns the cart as it now is. With an
-    /// `update_id`, a repeated call is answered from the first one instead of applied again.
+    /// `update_id`, a repeated call is answered from the first one instead of applied again,
+    /// and a different request under the same id is refused ([`CartsError::KeyReused`]).
     pub async fn change(
         &self,
         id: &CartId,
         change: CartChange,
         update_id: Option<String>,
     ) -> Result<CartView, CartsError> {
-        let (handle, opts) = (self.handle(id), self.update_options(update_id));
-        match change {
-            CartChange::Add(c) => handle.execute_update(CartWorkflow::add_item, c, opts).await,
-            CartChange::Remove(c) => handle.execute_update(CartWorkflow::remove_item, c, opts).await,
-            CartChange::Email(c) => handle.execute_update(CartWorkflow::set_email, c, opts).await,
+        let print = update_id.as_ref().map(|_| change.fingerprint());
+        // Without a client's key, an id of our own keeps the re-sends below idempotent.
+        let update_id = update_id.unwrap_or_else(|| format!("change-{}", CartId::random().as_str()));
+        let deadline = tokio::time::Instant::now() + self.rpc_timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let attempt = left.min(RESEND_AFTER);
+            match within(
+                attempt,
+                self.send_change(id, &change, &update_id, print.clone(), attempt),
+            )
+            .await
+            {
+                Err(CartsError::TimedOut) if tokio::time::Instant::now() < deadline => continue,
+                result => return result.and_then(|applied| same_request(applied, print.as_deref())),
+            }
+        }
+    }
+
+    async fn send_change(
+        &self,
+        id: &CartId,
+        change: &CartChange,
+        update_id: &str,
+        print: Option<String>,
+        deadline: Duration,
+    ) -> Result<Fingerprinted<CartView>, CartsError> {
+        let handle = self.handle(id);
+        let opts = WorkflowExecuteUpdateOptions::builder()
+            .update_id(update_id.to_owned())
+            .rpc_options(rpc_options(deadline))
+            .build();
+        match change.clone() {
+            CartChange::Add(c) => {
+                let arg = Fingerprinted::new(c, print);
+                handle.execute_update(CartWorkflow::add_item, arg, opts).await
+            }
+            CartChange::Remove(c) => {
+                let arg = Fingerprinted::new(c, print);
+                handle.execute_update(CartWorkflow::remove_item, arg, opts).await
+            }
+            CartChange::Email(c) => {
+                let arg = Fingerprinted::new(c, print);
+                handle.execute_update(CartWorkflow::set_email, arg, opts).await
+            }
         }
         .map_err(update_error)
     }
@@ -157,14 +224,24 @@ impl Carts {
         update_id: Option<String>,
         wait: Duration,
     ) -> Result<Option<CartView>, CartsError> {
+        let print = update_id.as_ref().map(|_| fingerprint("checkout", &req));
         let opts = WorkflowExecuteUpdateOptions::builder()
             .maybe_update_id(update_id)
-            .rpc_options(RpcOptions::builder().timeout(wait).build())
+            .rpc_options(rpc_options(wait))
             .build();
-        match self.handle(id).execute_update(CartWorkflow::checkout, req, opts).await {
-            Ok(view) => Ok(Some(view)),
-            Err(WorkflowUpdateError::Rpc(status)) if status.code() == tonic::Code::DeadlineExceeded => Ok(None),
-            Err(e) => Err(update_error(e)),
+        let arg = Fingerprinted::new(req, print.clone());
+        let call = async {
+            self.handle(id)
+                .execute_update(CartWorkflow::checkout, arg, opts)
+                .await
+                .map_err(update_error)
+        };
+        // The payment goes on when the wait runs out; so does it when the RPC's backstop
+        // deadline shows up in one of its other guises.
+        match within(wait, call).await {
+            Ok(applied) => same_request(applied, print.as_deref()).map(Some),
+            Err(CartsError::TimedOut) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -176,18 +253,21 @@ impl Carts {
         payload: serde_json::Value,
     ) -> Result<(), CartsError> {
         let handle = self.handle(id);
-        let opts = WorkflowSignalOptions::default();
-        let result = match signal {
-            CompatSignal::Add => handle.signal(CartWorkflow::add_signal, payload, opts).await,
-            CompatSignal::Remove => handle.signal(CartWorkflow::remove_signal, payload, opts).await,
-            CompatSignal::Email => handle.signal(CartWorkflow::email_signal, payload, opts).await,
-            CompatSignal::Checkout => handle.signal(CartWorkflow::checkout_signal, payload, opts).await,
-        };
-        result.map_err(|e| match e {
-            WorkflowInteractionError::NotFound(_) => CartsError::NotFound,
-            WorkflowInteractionError::Rpc(status) => rpc_error(status),
-            other => CartsError::Other(other.to_string()),
+        let opts = WorkflowSignalOptions::builder().rpc_options(self.rpc()).build();
+        self.within(async {
+            let result = match signal {
+                CompatSignal::Add => handle.signal(CartWorkflow::add_signal, payload, opts).await,
+                CompatSignal::Remove => handle.signal(CartWorkflow::remove_signal, payload, opts).await,
+                CompatSignal::Email => handle.signal(CartWorkflow::email_signal, payload, opts).await,
+                CompatSignal::Checkout => handle.signal(CartWorkflow::checkout_signal, payload, opts).await,
+            };
+            result.map_err(|e| match e {
+                WorkflowInteractionError::NotFound(_) => CartsError::NotFound,
+                WorkflowInteractionError::Rpc(status) => rpc_error(status),
+                other => CartsError::Other(other.to_string()),
+            })
         })
+        .await
     }
 
     /// Waits for the cart's life to end and returns its final state.
@@ -207,6 +287,25 @@ pub enum CartChange {
     Email(EmailChange),
 }
 
+impl CartChange {
+    fn fingerprint(&self) -> String {
+        match self {
+            CartChange::Add(c) => fingerprint("add_item", c),
+            CartChange::Remove(c) => fingerprint("remove_item", c),
+            CartChange::Email(c) => fingerprint("set_email", c),
+        }
+    }
+}
+
+/// The result of an update sent with an update id, if that id was first used for this very
+/// request. An update recorded before fingerprints existed has none and is taken as it is.
+fn same_request(applied: Fingerprinted<CartView>, ours: Option<&str>) -> Result<CartView, CartsError> {
+    match (applied.request_fingerprint.as_deref(), ours) {
+        (Some(theirs), Some(ours)) if theirs != ours => Err(CartsError::KeyReused),
+        _ => Ok(applied.value),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompatSignal {
     Add,
@@ -215,11 +314,38 @@ pub enum CompatSignal {
     Checkout,
 }
 
+/// An update whose workflow task was on a worker that died is not always delivered again by
+/// the server; the caller then waits out its whole deadline. Sending it again under the same
+/// update id after this long (the server deduplicates by id) puts it on a live worker.
+const RESEND_AFTER: Duration = Duration::from_secs(3);
+
+/// How far the RPC's own deadline trails ours, so ours is the one that fires.
+const RPC_BACKSTOP: Duration = Duration::from_secs(2);
+
+fn rpc_options(deadline: Duration) -> RpcOptions {
+    RpcOptions::builder().timeout(deadline + RPC_BACKSTOP).build()
+}
+
+/// Runs `call` under a deadline of our own. The client reports its own deadline in several
+/// guises (`DeadlineExceeded`, `Cancelled: Timeout expired`, an h2 error); ours always reads
+/// [`CartsError::TimedOut`].
+async fn within<T>(limit: Duration, call: impl Future<Output = Result<T, CartsError>>) -> Result<T, CartsError> {
+    tokio::time::timeout(limit, call)
+        .await
+        .unwrap_or(Err(CartsError::TimedOut))
+}
+
 fn rpc_error(status: tonic::Status) -> CartsError {
     use tonic::Code;
     match status.code() {
         Code::NotFound => CartsError::NotFound,
-        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Unknown => {
+        Code::DeadlineExceeded | Code::Cancelled => CartsError::TimedOut,
+        Code::Unavailable | Code::ResourceExhausted | Code::Unknown => {
+            CartsError::Unavailable(status.message().to_owned())
+        }
+        // A broken HTTP/2 stream (a server restarting, a connection reset) is a transport
+        // fault, not a bug of ours.
+        Code::Internal if status.message().contains("h2") || status.message().contains("transport") => {
             CartsError::Unavailable(status.message().to_owned())
         }
         _ => CartsError::Other(format!("{:?}: {}", status.code(), status.message())),

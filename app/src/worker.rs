@@ -9,6 +9,20 @@ use temporalio_client::Client;
 use temporalio_sdk::runtime::PollerBehavior;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
+/// How long the server waits for a worker to finish a workflow task before handing it to
+/// another. Temporal's default is 10 s, so a worker killed mid-task left its carts stuck that
+/// long. A cart's task is a few milliseconds of work (a replay of a cache miss included, since
+/// continue-as-new keeps histories short), so 3 s only ever fires for a dead or wedged worker.
+/// The cost: a task that really does take longer (a worker starved of CPU) is timed out and
+/// retried elsewhere instead of finishing.
+pub const WORKFLOW_TASK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A worker keeps the carts it ran in its cache and asks the server to send their next tasks to
+/// its own ("sticky") queue. If it dies, those tasks wait this long before going to the shared
+/// queue. Shorter means faster recovery; the cost is that a busy but live worker that does not
+/// poll within 2 s loses the task to another worker, which must replay the history.
+pub const STICKY_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub fn build(
     runtime: &Runtime,
     client: Client,
@@ -20,9 +34,7 @@ pub fn build(
         .max_cached_workflows(config.max_cached_workflows)
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
         .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
-        // A dead worker's sticky queue holds its carts' next tasks until this passes; keep it
-        // short so another worker picks them up quickly.
-        .sticky_queue_schedule_to_start_timeout(Duration::from_secs(3))
+        .sticky_queue_schedule_to_start_timeout(STICKY_QUEUE_TIMEOUT)
         .graceful_shutdown_period(Duration::from_secs(10))
         .register_activities(activities)
         .register_workflow::<CartWorkflow>()?

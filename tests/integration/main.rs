@@ -8,6 +8,7 @@ mod orders;
 mod cart_workflow;
 mod durability;
 mod email;
+mod faults;
 mod migrations;
 mod payments;
 mod replay;

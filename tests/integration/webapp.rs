@@ -14,12 +14,17 @@ pub(crate) struct Api {
 
 impl Api {
     pub(crate) async fn spawn(app: &TestApp) -> Self {
+        Self::spawn_with(app, app.carts.clone(), Settings::default()).await
+    }
+
+    /// A gateway over `carts` (e.g. with a short RPC deadline) with `settings`, plus the orders API.
+    pub(crate) async fn spawn_with(app: &TestApp, carts: app::carts::Carts, settings: Settings) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let settings = Settings {
             orders: Some((app.orders.clone(), TOKEN.into())),
-            ..Settings::default()
+            ..settings
         };
-        let server = Application::build(app.carts.clone(), settings, listener).unwrap();
+        let server = Application::build(carts, settings, listener).unwrap();
         let base = format!("http://127.0.0.1:{}", server.port());
         tokio::spawn(server.run_until_stopped());
         Self {

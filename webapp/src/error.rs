@@ -12,6 +12,10 @@ pub enum ApiError {
     BadRequest { field: Option<String>, message: String },
     #[error("request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("no such route")]
+    NoRoute,
+    #[error("this route does not take this method; it takes {0}")]
+    MethodNotAllowed(String),
     #[error("cart not found")]
     CartNotFound,
     #[error("order not found")]
@@ -34,6 +38,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { field, .. } => (StatusCode::BAD_REQUEST, "invalid_request".into(), field.clone()),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into(), None),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found".into(), None),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed".into(), None),
             ApiError::CartNotFound | ApiError::Carts(CartsError::NotFound) => {
                 (StatusCode::NOT_FOUND, "cart_not_found".into(), None)
             }
@@ -64,6 +70,12 @@ impl ApiError {
             ApiError::Carts(CartsError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "temporal_unavailable".into(), None)
             }
+            ApiError::Carts(CartsError::TimedOut) => (StatusCode::SERVICE_UNAVAILABLE, "temporal_timeout".into(), None),
+            ApiError::Carts(CartsError::KeyReused) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused".into(),
+                Some("Idempotency-Key".into()),
+            ),
             ApiError::Carts(CartsError::Other(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), None),
         }
     }
@@ -81,6 +93,11 @@ impl ResponseError for ApiError {
                 tracing::warn!(error = %self, "orders unavailable");
                 "orders are unavailable right now; retry shortly".to_owned()
             }
+            _ if code == "temporal_timeout" => {
+                tracing::warn!("Temporal did not answer within the deadline");
+                "the cart service did not answer in time; retry with the same Idempotency-Key and the change is applied once"
+                    .to_owned()
+            }
             StatusCode::INTERNAL_SERVER_ERROR => {
                 tracing::error!(error = %self, "internal error");
                 "internal error".to_owned()
@@ -93,6 +110,9 @@ impl ResponseError for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
+        }
+        if let ApiError::MethodNotAllowed(allow) = self {
+            response.insert_header(("Allow", allow.as_str()));
         }
         response.json(ErrorBody {
             error: ErrorDetail { code, message, field },
@@ -119,5 +139,23 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], limit: usize) -> 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Orders(e.into())
+    }
+}
+
+/// The code for an error response that did not come from [`ApiError`] (actix-web's own:
+/// an oversized body, a malformed path), by its status.
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "invalid_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
     }
 }

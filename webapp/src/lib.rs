@@ -5,10 +5,12 @@
 //! - [`routes`]: the cart routes, each a thin call into `app::carts`.
 //! - [`orders`]: the `/orders` contract (bearer token), a thin call into `app::orders`.
 //! - [`error`]: the one table from error kind to status and JSON error body.
+//! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
 pub mod api;
 pub mod error;
+pub mod fallback;
 pub mod orders;
 pub mod routes;
 pub mod startup;

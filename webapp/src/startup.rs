@@ -1,10 +1,12 @@
 use crate::error::ApiError;
+use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::orders::OrdersState;
 use crate::routes::{self, State};
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use app::carts::Carts;
 use app::orders::Orders;
 use std::net::TcpListener;
@@ -111,8 +113,15 @@ impl Application {
                 None => app,
             }
             .split_for_parts();
+            let mut table = RouteTable::from_openapi(&openapi);
+            table.add("/", vec!["GET"]);
+            table.add("/docs", vec!["GET"]);
+            let table = std::sync::Arc::new(table);
             app.wrap(cors)
+                // Outside CORS, so its refusals get the JSON shape too.
+                .wrap(ErrorHandlers::new().default_handler(json_errors))
                 .wrap(TracingLogger::<CartSpan>::new())
+                .default_service(web::to(move |req: HttpRequest| no_route(req, table.clone())))
                 .route(
                     "/",
                     web::get().to(|| async {

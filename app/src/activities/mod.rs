@@ -11,6 +11,30 @@ use temporalio_macros::activities;
 use temporalio_sdk::ApplicationFailure;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+/// A payment attempt with no heartbeat for this long is taken as lost (its worker died) and
+/// retried on another worker, instead of waiting out the whole start-to-close timeout. The
+/// cost: one heartbeat call to the server every 1.6 s (the SDK's throttle) while a Stripe call
+/// takes longer than [`HEARTBEAT_EVERY`]; calls that answer sooner send none.
+pub const PAYMENT_HEARTBEAT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs `work`, heartbeating while it takes long (see [`PAYMENT_HEARTBEAT_TIMEOUT`]).
+async fn heartbeating<T>(ctx: &ActivityContext, work: impl Future<Output = T>) -> T {
+    let mut work = std::pin::pin!(work);
+    let start = tokio::time::Instant::now() + HEARTBEAT_EVERY;
+    let mut beat = tokio::time::interval_at(start, HEARTBEAT_EVERY);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = beat.tick() => {
+                if let Err(e) = ctx.record_heartbeat(()).await {
+                    tracing::debug!(error = %e, "heartbeat not recorded");
+                }
+            }
+        }
+    }
+}
+
 /// The failure type a declined card is reported with; the workflow matches on it.
 pub const DECLINED: &str = "CardDeclined";
 
@@ -105,7 +129,7 @@ impl ShopActivities {
             payment_method: req.payment_method.clone(),
         };
         let attempt = ctx.info().attempt;
-        match self.payments.charge(&charge).await {
+        match heartbeating(&ctx, self.payments.charge(&charge)).await {
             Ok(payment_ref) => {
                 tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, attempt, %payment_ref, "payment succeeded");
                 Ok(PaymentReceipt {

@@ -70,6 +70,7 @@ impl Orders {
         };
         let options = WorkflowStartOptions::new(self.task_queue.clone(), workflow_id(order.id))
             .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+            .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
             .build();
         match self.client.start_workflow(OrderWorkflow::run, input, options).await {
             Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(order),

@@ -9,6 +9,7 @@ use crate::activities::{
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
 use crate::catalogue::Catalogue;
 use crate::domain::CartId;
+use crate::workflows::fingerprint::Fingerprinted;
 use serde::{Deserialize, Serialize};
 use std::error::Error;
 use std::pin::pin;
@@ -302,70 +303,97 @@ impl CartWorkflow {
 
     // ----- updates: validated first, so a rejected request leaves no trace in history -----
 
+    // Each update's argument and result carry the request's fingerprint (see `fingerprint`).
+
     #[update_validator(add_item)]
-    fn validate_add_item(&self, _ctx: &WorkflowContextView, change: &ItemChange) -> Result<(), Rejection> {
+    fn validate_add_item(
+        &self,
+        _ctx: &WorkflowContextView,
+        change: &Fingerprinted<ItemChange>,
+    ) -> Result<(), Rejection> {
         self.cart
-            .check_add(&self.input.catalogue, self.input.limits, change)
+            .check_add(&self.input.catalogue, self.input.limits, &change.value)
             .map(|_| ())
             .map_err(reject)
     }
 
     #[update(name = "add_item")]
-    pub fn add_item(&mut self, ctx: &mut SyncWorkflowContext<Self>, change: ItemChange) -> Result<CartView, Rejection> {
-        let result = self.cart.add(&self.input.catalogue, self.input.limits, &change);
-        self.accepted(ctx, result)
+    pub fn add_item(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        change: Fingerprinted<ItemChange>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        let result = self.cart.add(&self.input.catalogue, self.input.limits, &change.value);
+        Ok(change.reply(self.accepted(ctx, result)?))
     }
 
     #[update_validator(remove_item)]
-    fn validate_remove_item(&self, _ctx: &WorkflowContextView, change: &ItemChange) -> Result<(), Rejection> {
-        self.cart.check_remove(change).map_err(reject)
+    fn validate_remove_item(
+        &self,
+        _ctx: &WorkflowContextView,
+        change: &Fingerprinted<ItemChange>,
+    ) -> Result<(), Rejection> {
+        self.cart.check_remove(&change.value).map_err(reject)
     }
 
     #[update(name = "remove_item")]
     pub fn remove_item(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
-        change: ItemChange,
-    ) -> Result<CartView, Rejection> {
-        let result = self.cart.remove(&change);
-        self.accepted(ctx, result)
+        change: Fingerprinted<ItemChange>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        let result = self.cart.remove(&change.value);
+        Ok(change.reply(self.accepted(ctx, result)?))
     }
 
     #[update_validator(set_email)]
-    fn validate_set_email(&self, _ctx: &WorkflowContextView, change: &EmailChange) -> Result<(), Rejection> {
-        self.cart.check_email(change).map(|_| ()).map_err(reject)
+    fn validate_set_email(
+        &self,
+        _ctx: &WorkflowContextView,
+        change: &Fingerprinted<EmailChange>,
+    ) -> Result<(), Rejection> {
+        self.cart.check_email(&change.value).map(|_| ()).map_err(reject)
     }
 
     #[update(name = "set_email")]
     pub fn set_email(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
-        change: EmailChange,
-    ) -> Result<CartView, Rejection> {
-        let result = self.cart.set_email(&change);
-        self.accepted(ctx, result)
+        change: Fingerprinted<EmailChange>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        let result = self.cart.set_email(&change.value);
+        Ok(change.reply(self.accepted(ctx, result)?))
     }
 
     #[update_validator(checkout)]
-    fn validate_checkout(&self, _ctx: &WorkflowContextView, req: &CheckoutRequest) -> Result<(), Rejection> {
-        self.cart.check_checkout(req.email_change().as_ref()).map_err(reject)
+    fn validate_checkout(
+        &self,
+        _ctx: &WorkflowContextView,
+        req: &Fingerprinted<CheckoutRequest>,
+    ) -> Result<(), Rejection> {
+        self.cart
+            .check_checkout(req.value.email_change().as_ref())
+            .map_err(reject)
     }
 
     /// Starts the payment and answers with the cart once its outcome is known.
     #[update(name = "checkout")]
-    pub async fn checkout(ctx: &mut WorkflowContext<Self>, req: CheckoutRequest) -> Result<CartView, Rejection> {
+    pub async fn checkout(
+        ctx: &mut WorkflowContext<Self>,
+        req: Fingerprinted<CheckoutRequest>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
         let now = ctx.workflow_time();
         let attempt = ctx
             .state_mut(|s| {
-                let attempt = s.cart.begin_checkout(req.email_change().as_ref())?;
-                s.payment_method = req.payment_method.clone();
+                let attempt = s.cart.begin_checkout(req.value.email_change().as_ref())?;
+                s.payment_method = req.value.payment_method.clone();
                 s.mark_changed(now);
                 Ok::<_, CartError>(attempt)
             })
             .map_err(reject)?;
         ctx.wait_condition(|s| s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut)
             .await?;
-        Ok(ctx.state(|s| s.view()))
+        Ok(req.reply(ctx.state(|s| s.view())))
     }
 
     // ----- the original shop's signals: a malformed or refused one is logged and dropped -----
@@ -522,6 +550,7 @@ fn reject(err: CartError) -> Rejection {
 
 fn payment_options(timing: &CartTiming) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .heartbeat_timeout(crate::activities::PAYMENT_HEARTBEAT_TIMEOUT)
         .retry_policy(
             RetryPolicy::builder()
                 .initial_interval(Duration::from_millis(500))

@@ -2,6 +2,7 @@
 //! SDK's timers and conditions, and every side effect is an activity.
 pub mod cart;
 mod failure;
+pub mod fingerprint;
 pub mod order;
 
 use std::time::Duration;

@@ -132,7 +132,16 @@ impl TemporalServer {
 
     /// Kills the server hard and starts it again on the same port and database file.
     pub async fn restart(&mut self) {
+        self.kill().await;
+        self.relaunch().await;
+    }
+
+    /// `kill -9` of the server; [`relaunch`](Self::relaunch) brings it back.
+    pub async fn kill(&mut self) {
         self.proc.kill_hard().await;
+    }
+
+    pub async fn relaunch(&mut self) {
         // The port is released when the process dies; the new server takes it again.
         tokio::time::sleep(Duration::from_millis(200)).await;
         self.proc = Self::launch(self.port, &self.db, &self.log).unwrap();
