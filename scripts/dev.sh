@@ -66,7 +66,11 @@ wait_port "Stripe emulator" "$STRIPE_PORT"
 
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export SHOP_DATA_DIR="$DATA"
-if [ -z "${STRIPE_SECRET_KEY:-}" ]; then export SHOP_STRIPE_BASE_URL="${SHOP_STRIPE_BASE_URL:-http://127.0.0.1:$STRIPE_PORT}"; fi
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
+  export SHOP_STRIPE_BASE_URL="${SHOP_STRIPE_BASE_URL:-http://127.0.0.1:$STRIPE_PORT}"
+  # The emulator signs its webhooks with this; real Stripe's comes from `stripe listen`.
+  export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_dev_emulator}"
+fi
 # Short enough to watch: a reminder after a minute of quiet, expiry after five.
 export SHOP_REMINDER_AFTER="${SHOP_REMINDER_AFTER:-1m}"
 export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
@@ -83,6 +87,12 @@ pids+=($!); names+=(webapp)
 wait_port "webapp" "$HTTP_PORT"
 # The worker logs this once its order store is migrated and it joins the task queue.
 wait_log worker "worker polling"
+if [ -n "${SHOP_STRIPE_BASE_URL:-}" ] && [ -n "${STRIPE_WEBHOOK_SECRET:-}" ]; then
+  # The emulator posts PaymentIntent events to the gateway, signed like Stripe's.
+  curl -fsS -X POST "$SHOP_STRIPE_BASE_URL/_config/webhooks/dev" \
+    --data-urlencode "url=http://127.0.0.1:$HTTP_PORT/stripe/webhook" \
+    --data-urlencode "secret=$STRIPE_WEBHOOK_SECRET" > /dev/null
+fi
 sleep 1
 check_alive
 

@@ -97,6 +97,51 @@ def _pi_init(self, description=None, receipt_email=None,
 
 resources.PaymentIntent.__init__ = _pi_init
 
+# --- confirming with a card ----------------------------------------------------
+# Stripe.js confirms a PaymentIntent with the card the shopper gave it
+# (`payment_method` on /confirm); localstripe answers 500 "Not implemented".
+_orig_pi_confirm = resources.PaymentIntent._api_confirm
+
+
+def _pi_confirm(id, payment_method=None, client_secret=None, key=None,
+                **kwargs):
+    if payment_method is not None:
+        obj = resources.PaymentIntent._api_retrieve(id)
+        resources.PaymentMethod._api_retrieve(payment_method)  # 404 if unknown
+        if obj.status not in ('requires_payment_method',
+                              'requires_confirmation'):
+            raise resources.UserError(400, 'Bad request')
+        obj.payment_method = payment_method
+        obj._authentication_failed = False
+    return _orig_pi_confirm(id, **kwargs)
+
+
+# A failed 3-D Secure challenge: Stripe reports payment_intent.payment_failed;
+# localstripe reports nothing.
+_orig_pi_authenticate = resources.PaymentIntent._api_authenticate
+
+
+def _pi_authenticate(id, **kwargs):
+    obj = _orig_pi_authenticate(id, **kwargs)
+    if obj.status == 'requires_payment_method':
+        resources.schedule_webhook(
+            resources.Event('payment_intent.payment_failed', obj))
+    return obj
+
+
+def _reroute(original, replacement):
+    # Routes captured the original methods when localstripe's server module was
+    # imported; swap them inside those handlers' closures.
+    for route in server.app.router.routes():
+        for cell in getattr(route.handler, '__closure__', None) or ():
+            if getattr(cell.cell_contents, '__func__', None) is \
+                    original.__func__:
+                cell.cell_contents = replacement
+
+
+_reroute(_orig_pi_confirm, _pi_confirm)
+_reroute(_orig_pi_authenticate, _pi_authenticate)
+
 # --- response patching --------------------------------------------------------
 # Required (non-Option) fields in async-stripe-shared 1.0.0-rc.10:
 #   PaymentIntent: amount amount_capturable amount_received capture_method

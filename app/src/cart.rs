@@ -1,7 +1,7 @@
 //! Cart state and the pure rules that change it. The workflow calls `check_*` from its update
 //! validators (so a bad request never reaches history) and the matching mutation from the handler.
 use crate::catalogue::{Catalogue, Product};
-use crate::domain::{CartId, Cents, Email, ProductId, Quantity};
+use crate::domain::{CartId, Cents, Email, Payment, PaymentStatus, ProductId, Quantity};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -169,6 +169,9 @@ pub struct Cart {
     /// The order a successful checkout became.
     #[serde(default)]
     pub order_id: Option<i64>,
+    /// The current (or last) checkout attempt's PaymentIntent, once created.
+    #[serde(default)]
+    pub payment: Option<Payment>,
 }
 
 impl Cart {
@@ -358,6 +361,11 @@ impl Cart {
             payment_ref: self.payment_ref.clone(),
             payment_error: self.payment_error.clone(),
             order_id: self.order_id,
+            payment: self.payment.as_ref().map(|p| PaymentView {
+                payment_intent: p.intent.clone(),
+                status: p.status,
+                client_secret: p.client_secret.clone().filter(|_| p.status.awaits_shopper()),
+            }),
         }
     }
 }
@@ -380,6 +388,18 @@ pub struct CartView {
     /// The order this cart became at checkout.
     #[serde(default)]
     pub order_id: Option<i64>,
+    /// The checkout's PaymentIntent, with what the browser needs while the shopper must act.
+    #[serde(default)]
+    pub payment: Option<PaymentView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentView {
+    pub payment_intent: String,
+    pub status: PaymentStatus,
+    /// For Stripe.js (`confirmCardPayment`), only while the shopper has to act.
+    pub client_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! at start, because that handle is bound to the first run and continue-as-new ends it.
 use crate::cart::{CartView, EmailChange, ItemChange, Refusal};
 use crate::config::ShopConfig;
-use crate::domain::CartId;
+use crate::domain::{CartId, PaymentEvent};
 use crate::workflows::cart::{CartInput, CartOutcome, CartWorkflow, CheckoutRequest};
 use crate::workflows::fingerprint::{Fingerprinted, fingerprint};
 use std::time::Duration;
@@ -60,6 +60,12 @@ impl Carts {
 
     pub fn with_rpc_timeout(mut self, timeout: Duration) -> Self {
         self.rpc_timeout = timeout;
+        self
+    }
+
+    /// Carts started from now on use `timing` (tests shorten the payment's waits).
+    pub fn with_timing(mut self, timing: crate::workflows::cart::CartTiming) -> Self {
+        self.shop.timing = timing;
         self
     }
 
@@ -261,11 +267,24 @@ impl Carts {
                 CompatSignal::Email => handle.signal(CartWorkflow::email_signal, payload, opts).await,
                 CompatSignal::Checkout => handle.signal(CartWorkflow::checkout_signal, payload, opts).await,
             };
-            result.map_err(|e| match e {
-                WorkflowInteractionError::NotFound(_) => CartsError::NotFound,
-                WorkflowInteractionError::Rpc(status) => rpc_error(status),
-                other => CartsError::Other(other.to_string()),
-            })
+            result.map_err(signal_error)
+        })
+        .await
+    }
+
+    /// Delivers a verified webhook event to the cart. The event id is the signal's request
+    /// id too, so Temporal drops a redelivery that races the first one.
+    pub async fn payment_event(&self, id: &CartId, event: PaymentEvent) -> Result<(), CartsError> {
+        let opts = WorkflowSignalOptions::builder()
+            .request_id(event.event_id.clone())
+            .rpc_options(self.rpc())
+            .build();
+        let handle = self.handle(id);
+        self.within(async {
+            handle
+                .signal(CartWorkflow::payment_event, event, opts)
+                .await
+                .map_err(signal_error)
         })
         .await
     }
@@ -349,6 +368,14 @@ fn rpc_error(status: tonic::Status) -> CartsError {
             CartsError::Unavailable(status.message().to_owned())
         }
         _ => CartsError::Other(format!("{:?}: {}", status.code(), status.message())),
+    }
+}
+
+fn signal_error(err: WorkflowInteractionError) -> CartsError {
+    match err {
+        WorkflowInteractionError::NotFound(_) => CartsError::NotFound,
+        WorkflowInteractionError::Rpc(status) => rpc_error(status),
+        other => CartsError::Other(other.to_string()),
     }
 }
 

@@ -4,19 +4,22 @@
 //! Every charge carries an idempotency key derived from the cart id and checkout attempt, never a
 //! random one: Temporal retries the activity, and Stripe must then answer the retry with the
 //! payment it already made instead of charging again.
-use crate::domain::Cents;
+use crate::domain::{Cents, Payment, PaymentStatus};
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{
-    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
-    CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, ListPaymentIntent,
+    CancelPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
+    CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, ListPaymentIntent, RetrievePaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
 use stripe_shared::PaymentIntentStatus;
 
 pub struct Payments {
     client: Client,
+    /// An emulator or an `sk_test_` key: only then may a checkout that names no card be
+    /// charged to the configured test card.
+    test_mode: bool,
     /// The test card (a PaymentMethod id) charged for every checkout: this shop has no card form;
     /// a real integration would confirm with the customer's PaymentMethod from Stripe.js.
     payment_method: String,
@@ -30,8 +33,6 @@ pub struct Charge {
     pub description: String,
     pub metadata: Vec<(String, String)>,
     pub receipt_email: Option<String>,
-    /// Overrides the configured card.
-    pub payment_method: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,27 +63,36 @@ impl Payments {
         let client = builder.build().map_err(|e| PaymentError::Rejected(e.to_string()))?;
         Ok(Self {
             client,
+            test_mode: base_url.is_some() || secret_key.starts_with("sk_test_"),
             payment_method: payment_method.to_owned(),
         })
     }
 
-    /// Creates and confirms a PaymentIntent; returns its id once it has succeeded.
-    pub async fn charge(&self, charge: &Charge) -> Result<String, PaymentError> {
+    /// The configured card, charged by the pre-webhook checkout path when a request names none.
+    pub fn default_card(&self) -> &str {
+        &self.payment_method
+    }
+
+    /// The card charged when a checkout in test mode names none; never in live mode.
+    pub fn test_card(&self) -> Option<&str> {
+        self.test_mode.then_some(self.payment_method.as_str())
+    }
+
+    /// Creates this attempt's PaymentIntent. With `confirm_with` (a PaymentMethod id) the server
+    /// confirms it at once; without, it waits for the shopper's browser to confirm it with
+    /// Stripe.js. The idempotency key makes a retry answer with the same PaymentIntent.
+    pub async fn start(&self, charge: &Charge, confirm_with: Option<&str>) -> Result<Payment, PaymentError> {
         let metadata: HashMap<String, String> = charge.metadata.iter().cloned().collect();
         let mut request = CreatePaymentIntent::new(charge.amount.0 as i64, currency(&charge.currency)?)
-            .payment_method(
-                charge
-                    .payment_method
-                    .clone()
-                    .unwrap_or_else(|| self.payment_method.clone()),
-            )
-            .confirm(true)
             .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods {
                 enabled: true,
                 allow_redirects: Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never),
             })
             .description(charge.description.clone())
             .metadata(metadata);
+        if let Some(pm) = confirm_with {
+            request = request.payment_method(pm.to_owned()).confirm(true);
+        }
         if let Some(email) = &charge.receipt_email {
             request = request.receipt_email(email.clone());
         }
@@ -92,11 +102,26 @@ impl Payments {
             .send(&self.client)
             .await
             .map_err(classify)?;
-        match intent.status {
-            PaymentIntentStatus::Succeeded | PaymentIntentStatus::Processing => Ok(intent.id.to_string()),
-            other => Err(PaymentError::Declined(format!(
-                "payment not completed (status {other})"
-            ))),
+        Ok(payment_of(intent))
+    }
+
+    /// The PaymentIntent as Stripe has it now.
+    pub async fn retrieve(&self, intent: &str) -> Result<Payment, PaymentError> {
+        let intent = RetrievePaymentIntent::new(intent.to_owned())
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        Ok(payment_of(intent))
+    }
+
+    /// Cancels a PaymentIntent nobody completed. If it has moved on meanwhile (the shopper paid
+    /// at the last moment), Stripe refuses, and the PaymentIntent as it now is is returned:
+    /// the caller must honour a success rather than lose it.
+    pub async fn cancel(&self, intent: &str) -> Result<Payment, PaymentError> {
+        match CancelPaymentIntent::new(intent.to_owned()).send(&self.client).await {
+            Ok(intent) => Ok(payment_of(intent)),
+            Err(StripeError::Stripe(_, 400)) => self.retrieve(intent).await,
+            Err(e) => Err(classify(e)),
         }
     }
 
@@ -146,6 +171,37 @@ impl Payments {
             })
             .map(|r| r.id.to_string())
             .collect())
+    }
+}
+
+fn payment_of(intent: stripe_shared::PaymentIntent) -> Payment {
+    let failed = intent.last_payment_error.as_ref().map(|e| {
+        if e.code
+            .as_ref()
+            .is_some_and(|c| c.to_string().contains("authentication"))
+        {
+            "the card's authentication failed".to_owned()
+        } else {
+            e.message
+                .clone()
+                .unwrap_or_else(|| "the payment did not go through".into())
+        }
+    });
+    let status = match intent.status {
+        PaymentIntentStatus::Succeeded => PaymentStatus::Succeeded,
+        PaymentIntentStatus::Processing | PaymentIntentStatus::RequiresCapture => PaymentStatus::Processing,
+        PaymentIntentStatus::RequiresAction => PaymentStatus::RequiresAction,
+        PaymentIntentStatus::Canceled => PaymentStatus::Canceled,
+        // A card that was tried and failed leaves the PaymentIntent wanting another one: for the
+        // cart, this attempt has failed.
+        PaymentIntentStatus::RequiresPaymentMethod if failed.is_some() => PaymentStatus::Failed,
+        _ => PaymentStatus::RequiresPayment,
+    };
+    Payment {
+        intent: intent.id.to_string(),
+        client_secret: intent.client_secret,
+        status,
+        failure: failed.filter(|_| status == PaymentStatus::Failed),
     }
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod orders;
 
 mod cart_workflow;
+mod checkout_flow;
 mod durability;
 mod email;
 mod faults;

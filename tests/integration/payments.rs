@@ -3,9 +3,10 @@
 use crate::helpers::{Faults, FaultyProxy, StripeEmulator, TestApp, TestAppOptions};
 use app::cart::CartStatus;
 use app::domain::Cents;
-use app::payments::{Charge, PaymentError};
+use app::domain::PaymentStatus;
+use app::payments::{Charge, PaymentError, Payments};
 
-fn charge(key: &str, card: Option<&str>) -> Charge {
+fn charge(key: &str) -> Charge {
     Charge {
         amount: Cents(1234),
         currency: "usd".into(),
@@ -13,8 +14,14 @@ fn charge(key: &str, card: Option<&str>) -> Charge {
         description: "test".into(),
         metadata: vec![("cart_id".into(), key.into())],
         receipt_email: Some("a@b.co".into()),
-        payment_method: card.map(str::to_owned),
     }
+}
+
+/// Creates and confirms with `card`; the PaymentIntent's id once it succeeded.
+async fn pay(payments: &Payments, key: &str, card: &str) -> Result<String, PaymentError> {
+    let payment = payments.start(&charge(key), Some(card)).await?;
+    assert_eq!(payment.status, PaymentStatus::Succeeded);
+    Ok(payment.intent)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -26,8 +33,8 @@ async fn a_charge_succeeds_once_per_key_and_a_decline_is_a_business_outcome() {
     };
     let payments = app::payments::Payments::new("sk_test_x", Some(&stripe.url), "pm_card_visa").unwrap();
 
-    let first = payments.charge(&charge("k-1", None)).await.unwrap();
-    let again = payments.charge(&charge("k-1", None)).await.unwrap();
+    let first = pay(&payments, "k-1", "pm_card_visa").await.unwrap();
+    let again = pay(&payments, "k-1", "pm_card_visa").await.unwrap();
     assert_eq!(first, again, "the same key answers with the same PaymentIntent");
     assert_eq!(
         payments.find_by_metadata("cart_id", "k-1").await.unwrap(),
@@ -36,10 +43,7 @@ async fn a_charge_succeeds_once_per_key_and_a_decline_is_a_business_outcome() {
     let refund = payments.refund(&first, "refund-k-1").await.unwrap();
     assert!(refund.starts_with("re_"), "{refund}");
 
-    match payments
-        .charge(&charge("k-2", Some("pm_card_chargeCustomerFail")))
-        .await
-    {
+    match pay(&payments, "k-2", "pm_card_chargeCustomerFail").await {
         Err(PaymentError::Declined(reason)) => assert!(reason.contains("declined"), "{reason}"),
         other => panic!("expected a decline, got {other:?}"),
     }

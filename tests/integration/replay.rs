@@ -59,8 +59,25 @@ async fn live_histories_of_the_main_paths_replay() {
     app.checkout(&id, Some("pm_card_chargeCustomerFail")).await.unwrap();
     app.checkout(&id, None).await.unwrap();
     let outcome = app.carts.outcome(&id).await.unwrap();
-    // Since the orders patch; `checkout_after_decline.json` is the same path from before it.
-    recorded.push(("checkout_with_order", app.history_json(&id).await));
+    // Since the checkout-v2 patch; `checkout_with_order.json` is the same path from before it
+    // (and `checkout_after_decline.json` from before the orders patch).
+    recorded.push(("checkout_v2_with_order", app.history_json(&id).await));
+
+    // 3-D Secure: the checkout waits for the shopper, and a status check finds the outcome.
+    let mut input = app.input();
+    input.timing.payment_check_after = Duration::from_millis(300);
+    let id = app.start_cart(input).await;
+    app.add(&id, 1, 1).await.unwrap();
+    app.set_email(&id, "secure@example.com").await.unwrap();
+    let stripe = crate::checkout_flow::Emulator::of(&app);
+    let card = stripe.card(crate::checkout_flow::THREE_DS_CARD).await;
+    let waiting = app.checkout(&id, Some(&card)).await.unwrap();
+    let payment = waiting.payment.expect("the checkout waits for the shopper");
+    stripe
+        .authenticate(&payment.payment_intent, &payment.client_secret.unwrap(), true)
+        .await;
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("checkout_v2_three_d_secure", app.history_json(&id).await));
 
     // The order that checkout became, cancelled (and so refunded) through its workflow.
     let order_id = outcome.cart.order_id.expect("checkout recorded an order");
@@ -97,7 +114,7 @@ async fn live_histories_of_the_main_paths_replay() {
         app.carts.signal_compat(&id, signal, payload).await.unwrap();
     }
     app.carts.outcome(&id).await.unwrap();
-    recorded.push(("compat_signals_checkout", app.history_json(&id).await));
+    recorded.push(("compat_signals_checkout_v2", app.history_json(&id).await));
 
     let mut input = app.input();
     input.continue_after_messages = Some(2);

@@ -46,10 +46,17 @@ pub struct Declined {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Pending {
-    /// Always `checking_out`.
+    /// `checking_out` (the outcome is on its way), or the shopper must act in the browser:
+    /// `requires_payment` (confirm with a card through Stripe.js) or `requires_action`
+    /// (3-D Secure), both with the PaymentIntent and its client secret.
     pub status: String,
     /// Where to poll for the outcome.
     pub poll: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_intent: Option<String>,
+    /// For Stripe.js `confirmCardPayment`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

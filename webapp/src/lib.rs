@@ -6,6 +6,7 @@
 //! - [`orders`]: the `/orders` contract (bearer token), a thin call into `app::orders`.
 //! - [`error`]: the one table from error kind to status and JSON error body.
 //! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
+//! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
 pub mod api;
@@ -14,3 +15,4 @@ pub mod fallback;
 pub mod orders;
 pub mod routes;
 pub mod startup;
+pub mod webhook;

@@ -20,6 +20,10 @@ async fn main() -> anyhow::Result<()> {
         ..Settings::default()
     };
     tracing::info!(origins = ?settings.cors_origins, "CORS allow-list");
+    settings.webhook_secret = env.get("STRIPE_WEBHOOK_SECRET").map(str::to_owned);
+    if settings.webhook_secret.is_none() {
+        tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: /stripe/webhook is off; payments settle by status checks");
+    }
     let client = app::temporal::connect_from_env().await?;
     settings.orders = match env.get("SHOP_ORDERS_TOKEN") {
         Some(token) => {

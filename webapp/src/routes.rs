@@ -6,7 +6,7 @@ use crate::api::{
 use crate::error::{ApiError, parse_json};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
+use app::cart::{CartStatus, CartView, EmailChange, ItemChange, PaymentView};
 use app::carts::{CartChange, Carts};
 use app::domain::CartId;
 use app::workflows::cart::CheckoutRequest;
@@ -188,13 +188,29 @@ async fn checkout(
     } else {
         parse_json(&body, state.body_limit)?
     };
-    match state
+    let answer = state
         .carts
         .checkout(&id, request, update_id(&req)?, state.checkout_wait)
-        .await?
-    {
-        Some(cart) if cart.status == CartStatus::CheckedOut => Ok(HttpResponse::Ok().json(Receipt { receipt: cart })),
-        Some(cart) => Ok(HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(Declined {
+        .await?;
+    let poll = format!("/cart/{id}");
+    let pending = |status: &str, payment: Option<&PaymentView>| {
+        HttpResponse::Accepted()
+            .insert_header(("Location", poll.clone()))
+            .json(Pending {
+                status: status.into(),
+                poll: poll.clone(),
+                payment_intent: payment.map(|p| p.payment_intent.clone()),
+                client_secret: payment.and_then(|p| p.client_secret.clone()),
+            })
+    };
+    Ok(match answer {
+        Some(cart) if cart.status == CartStatus::CheckedOut => HttpResponse::Ok().json(Receipt { receipt: cart }),
+        // The shopper has to act in the browser: give Stripe.js what it needs.
+        Some(cart) if cart.status == CartStatus::CheckingOut => match &cart.payment {
+            Some(p) if p.status.awaits_shopper() => pending(p.status.as_str(), Some(p)),
+            _ => pending("checking_out", cart.payment.as_ref()),
+        },
+        Some(cart) => HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(Declined {
             error: ErrorDetail {
                 code: "payment_declined".into(),
                 message: cart
@@ -204,12 +220,7 @@ async fn checkout(
                 field: None,
             },
             cart,
-        })),
-        None => Ok(HttpResponse::Accepted()
-            .insert_header(("Location", format!("/cart/{id}")))
-            .json(Pending {
-                status: "checking_out".into(),
-                poll: format!("/cart/{id}"),
-            })),
-    }
+        }),
+        None => pending("checking_out", None),
+    })
 }

@@ -2,6 +2,7 @@ use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::orders::OrdersState;
 use crate::routes::{self, State};
+use crate::webhook::WebhookSecret;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -25,6 +26,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// The order API and the bearer token it requires; `None` leaves `/orders` unmounted.
     pub orders: Option<(Orders, String)>,
+    /// Stripe's webhook signing secret (`whsec_…`); `None` leaves `/stripe/webhook` unmounted.
+    pub webhook_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
             workers: 2,
             cors_origins: vec![],
             orders: None,
+            webhook_secret: None,
         }
     }
 }
@@ -88,6 +92,7 @@ impl Application {
                 body_limit: settings.body_limit,
             })
         });
+        let webhook = settings.webhook_secret.map(|s| web::Data::new(WebhookSecret(s)));
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -108,8 +113,12 @@ impl Application {
                     .into()
                 }))
                 .configure(routes::configure);
-            let (app, openapi) = match &orders {
+            let app = match &orders {
                 Some(orders) => app.app_data(orders.clone()).configure(crate::orders::configure),
+                None => app,
+            };
+            let (app, openapi) = match &webhook {
+                Some(secret) => app.app_data(secret.clone()).configure(crate::webhook::configure),
                 None => app,
             }
             .split_for_parts();

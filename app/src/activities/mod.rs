@@ -2,6 +2,7 @@
 //! cart id and attempt, and an email is at worst sent twice after a crash at the wrong instant.
 use crate::cart::CartView;
 use crate::domain::{CartId, Cents};
+use crate::domain::{Payment, PaymentStatus};
 use crate::email::{self, MailError, Mailer};
 use crate::orders::{NewOrder, OrderLine, OrderStatus, Orders};
 use crate::payments::{Charge, PaymentError, Payments};
@@ -48,11 +49,53 @@ pub struct ChargeRequest {
     pub email: String,
     #[serde(default)]
     pub payment_method: Option<String>,
+    /// The shopper's browser confirms the payment (Stripe.js); the server must not.
+    #[serde(default)]
+    pub client_confirms: bool,
 }
 
 impl ChargeRequest {
     pub fn idempotency_key(&self) -> String {
         format!("{}-checkout-{}", self.cart_id, self.attempt)
+    }
+
+    fn charge(&self) -> Charge {
+        Charge {
+            amount: self.amount_cents,
+            currency: self.currency.clone(),
+            idempotency_key: self.idempotency_key(),
+            description: format!("Cart {}", self.cart_id),
+            metadata: vec![
+                ("cart_id".into(), self.cart_id.to_string()),
+                ("attempt".into(), self.attempt.to_string()),
+            ],
+            receipt_email: Some(self.email.clone()),
+        }
+    }
+}
+
+/// A payment call that failed: a decline is the shopper's business (not retried), a refused
+/// request cannot succeed on retry, anything else is retried by Temporal with the same key.
+fn payment_failure(cart_id: &CartId, attempt: u32, e: PaymentError) -> ActivityError {
+    match e {
+        PaymentError::Declined(reason) => {
+            tracing::info!(%cart_id, %reason, "payment declined");
+            non_retryable(DECLINED, reason)
+        }
+        e => {
+            tracing::warn!(%cart_id, attempt, error = %e, "payment call failed");
+            stripe_fault(attempt, e)
+        }
+    }
+}
+
+fn stripe_fault(attempt: u32, e: PaymentError) -> ActivityError {
+    match e {
+        PaymentError::Transient(_) => {
+            tracing::debug!(attempt, "Stripe call failed; Temporal will retry");
+            anyhow::Error::new(e).into()
+        }
+        e => non_retryable("PaymentRejected", e.to_string()),
     }
 }
 
@@ -110,46 +153,82 @@ pub struct ShopActivities {
 
 #[activities]
 impl ShopActivities {
+    /// The pre-webhook checkout: create and confirm in one call, succeed or fail. Kept for
+    /// histories recorded before `CHECKOUT_V2_PATCH`; new checkouts use `start_payment`.
     #[activity(name = "charge")]
     pub async fn charge(
         self: Arc<Self>,
         ctx: ActivityContext,
         req: ChargeRequest,
     ) -> Result<PaymentReceipt, ActivityError> {
-        let charge = Charge {
-            amount: req.amount_cents,
-            currency: req.currency.clone(),
-            idempotency_key: req.idempotency_key(),
-            description: format!("Cart {}", req.cart_id),
-            metadata: vec![
-                ("cart_id".into(), req.cart_id.to_string()),
-                ("attempt".into(), req.attempt.to_string()),
-            ],
-            receipt_email: Some(req.email.clone()),
-            payment_method: req.payment_method.clone(),
-        };
-        let attempt = ctx.info().attempt;
-        match heartbeating(&ctx, self.payments.charge(&charge)).await {
-            Ok(payment_ref) => {
-                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, attempt, %payment_ref, "payment succeeded");
+        let charge = req.charge();
+        let card = req.payment_method.as_deref().unwrap_or(self.payments.default_card());
+        match heartbeating(&ctx, self.payments.start(&charge, Some(card))).await {
+            Ok(Payment {
+                intent,
+                status: PaymentStatus::Succeeded | PaymentStatus::Processing,
+                ..
+            }) => {
+                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, payment_ref = %intent, "payment succeeded");
                 Ok(PaymentReceipt {
-                    payment_ref,
+                    payment_ref: intent,
                     amount_cents: req.amount_cents,
                 })
             }
-            Err(PaymentError::Declined(reason)) => {
-                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, %reason, "payment declined");
-                Err(non_retryable(DECLINED, reason))
-            }
-            Err(e @ PaymentError::Rejected(_)) => {
-                tracing::error!(cart_id = %req.cart_id, error = %e, "payment request rejected");
-                Err(non_retryable("PaymentRejected", e.to_string()))
-            }
-            Err(e @ PaymentError::Transient(_)) => {
-                tracing::warn!(cart_id = %req.cart_id, attempt, error = %e, "payment failed; Temporal will retry");
-                Err(anyhow::Error::new(e).into())
-            }
+            Ok(payment) => Err(non_retryable(
+                DECLINED,
+                format!("payment not completed (status {})", payment.status.as_str()),
+            )),
+            Err(e) => Err(payment_failure(&req.cart_id, ctx.info().attempt, e)),
         }
+    }
+
+    /// Creates this checkout attempt's PaymentIntent, confirmed by the server with the
+    /// shopper's PaymentMethod, or with the test card in test mode, or left for the browser.
+    #[activity(name = "start_payment")]
+    pub async fn start_payment(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        req: ChargeRequest,
+    ) -> Result<Payment, ActivityError> {
+        let confirm_with = match (&req.payment_method, req.client_confirms) {
+            (Some(pm), _) => Some(pm.as_str()),
+            (None, true) => None,
+            // Live mode never charges a card of the server's choosing.
+            (None, false) => self.payments.test_card(),
+        };
+        match heartbeating(&ctx, self.payments.start(&req.charge(), confirm_with)).await {
+            Ok(payment) => {
+                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, intent = %payment.intent,
+                    status = payment.status.as_str(), "payment started");
+                Ok(payment)
+            }
+            Err(e) => Err(payment_failure(&req.cart_id, ctx.info().attempt, e)),
+        }
+    }
+
+    /// The PaymentIntent's status, for when no webhook came.
+    #[activity(name = "payment_status")]
+    pub async fn payment_status(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        intent: String,
+    ) -> Result<Payment, ActivityError> {
+        heartbeating(&ctx, self.payments.retrieve(&intent))
+            .await
+            .map_err(|e| stripe_fault(ctx.info().attempt, e))
+    }
+
+    /// Cancels a PaymentIntent the shopper left; answers with where it really stands.
+    #[activity(name = "cancel_payment")]
+    pub async fn cancel_payment(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        intent: String,
+    ) -> Result<Payment, ActivityError> {
+        heartbeating(&ctx, self.payments.cancel(&intent))
+            .await
+            .map_err(|e| stripe_fault(ctx.info().attempt, e))
     }
 
     #[activity(name = "send_cart_email")]

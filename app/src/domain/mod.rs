@@ -2,11 +2,13 @@
 mod cart_id;
 mod email;
 mod money;
+mod payment;
 mod quantity;
 
 pub use cart_id::CartId;
 pub use email::Email;
 pub use money::Cents;
+pub use payment::{ConfirmBy, Payment, PaymentEvent, PaymentStatus};
 pub use quantity::Quantity;
 
 /// A catalogue product's id. Any `u32` parses; whether it exists is the catalogue's question.

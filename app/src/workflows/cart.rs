@@ -8,7 +8,7 @@ use crate::activities::{
 };
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
 use crate::catalogue::Catalogue;
-use crate::domain::CartId;
+use crate::domain::{CartId, ConfirmBy, Payment, PaymentEvent, PaymentStatus};
 use crate::workflows::fingerprint::Fingerprinted;
 use serde::{Deserialize, Serialize};
 use std::error::Error;
@@ -29,6 +29,13 @@ pub const WORKFLOW_TYPE: &str = "CartWorkflow";
 /// Patch marker for recording a checkout as an order (see `place_order`).
 pub const ORDERS_PATCH: &str = "orders-v1";
 
+/// Patch marker for the checkout that keeps its PaymentIntent, waits for the shopper (Stripe.js,
+/// 3-D Secure), and learns the outcome by webhook or status check (see `checkout_payment`).
+pub const CHECKOUT_V2_PATCH: &str = "checkout-v2";
+
+/// Most webhook event ids a cart remembers to drop a redelivered one.
+const SEEN_EVENTS: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartTiming {
     /// Reminder stages: the quiet time before the first reminder, then between reminders.
@@ -40,6 +47,21 @@ pub struct CartTiming {
     /// Attempts at recording a paid checkout as an order before the payment is refunded.
     #[serde(default = "default_order_attempts")]
     pub order_attempts: u32,
+    /// First status check of a payment no webhook has settled; doubles up to ten minutes.
+    #[serde(default = "default_payment_check_after")]
+    pub payment_check_after: Duration,
+    /// How long a checkout waits for the shopper (card, 3-D Secure) before it cancels the
+    /// PaymentIntent and the cart is usable again.
+    #[serde(default = "default_payment_wait")]
+    pub payment_wait: Duration,
+}
+
+fn default_payment_check_after() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_payment_wait() -> Duration {
+    Duration::from_secs(30 * 60)
 }
 
 fn default_order_attempts() -> u32 {
@@ -54,6 +76,8 @@ impl CartTiming {
             expire_after: Duration::from_secs(7 * 24 * 3600),
             activity_timeout: Duration::from_secs(30),
             order_attempts: default_order_attempts(),
+            payment_check_after: default_payment_check_after(),
+            payment_wait: default_payment_wait(),
         }
     }
 }
@@ -89,6 +113,10 @@ pub struct CheckoutRequest {
     /// `pm_card_chargeCustomerFail`); the worker's configured card when absent.
     #[serde(default, alias = "PaymentMethod")]
     pub payment_method: Option<String>,
+    /// `client`: the browser confirms the payment with Stripe.js, and the answer carries the
+    /// PaymentIntent's client secret. Ignored when a `payment_method` is given.
+    #[serde(default)]
+    pub confirm: ConfirmBy,
 }
 
 impl CheckoutRequest {
@@ -119,6 +147,14 @@ pub struct CartWorkflow {
     runs: u32,
     /// The card the checkout in progress asked for.
     payment_method: Option<String>,
+    /// The checkout in progress is confirmed by the shopper's browser.
+    client_confirms: bool,
+    /// Webhook events not yet applied (one may arrive before the PaymentIntent's id is known).
+    payment_events: Vec<PaymentEvent>,
+    /// Ids of the events received lately, so a redelivery has no second effect.
+    seen_events: std::collections::VecDeque<String>,
+    /// Bumped by every new event, so the payment's wait wakes up.
+    events_received: u64,
 }
 
 enum Due {
@@ -149,6 +185,10 @@ impl CartWorkflow {
             messages: 0,
             runs,
             payment_method: None,
+            client_confirms: false,
+            payment_events: vec![],
+            seen_events: Default::default(),
+            events_received: 0,
         }
     }
 
@@ -159,7 +199,12 @@ impl CartWorkflow {
         loop {
             match ctx.state(|s| s.cart.status) {
                 CartStatus::CheckingOut => {
-                    Self::pay(ctx).await?;
+                    // Carts that checked out before the webhook flow replay the old path.
+                    if ctx.patched(CHECKOUT_V2_PATCH) {
+                        Self::checkout_payment(ctx).await?;
+                    } else {
+                        Self::pay(ctx).await?;
+                    }
                     continue;
                 }
                 CartStatus::CheckedOut | CartStatus::Expired => return Self::finish(ctx).await,
@@ -229,33 +274,140 @@ impl CartWorkflow {
         let request = ctx.state(|s| s.charge_request());
         let opts = ctx.state(|s| payment_options(&s.input.timing));
         match ctx.execute_activity(ShopActivities::charge, request, opts).await {
-            Ok(PaymentReceipt { payment_ref, .. }) => {
-                // Added after carts were already running: histories without the marker replay
-                // the old path (no order), new checkouts record one.
-                if ctx.patched(ORDERS_PATCH) && !Self::place_order(ctx, &payment_ref).await? {
-                    return Ok(());
-                }
-                ctx.state_mut(|s| s.cart.paid(payment_ref.clone()));
-                if let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Confirmation { payment_ref })) {
-                    let opts = ctx.state(|s| email_options(&s.input.timing));
-                    if let Err(e) = ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await
-                        && !ctx.is_replaying()
-                    {
-                        tracing::warn!(error = %e, "confirmation email failed");
-                    }
-                }
-            }
-            Err(e) => match super::failure::application_failure(&e, DECLINED) {
-                Some(reason) => ctx.state_mut(|s| s.cart.declined(reason)),
-                // Retries ran out or Stripe refused the request: whether money moved is unknown,
-                // so the next checkout reuses this attempt's idempotency key.
-                None => {
-                    let reason = format!("payment could not be completed: {}", super::failure::root_message(&e));
-                    ctx.state_mut(|s| s.cart.unsettled(reason))
-                }
-            },
+            Ok(PaymentReceipt { payment_ref, .. }) => Self::paid(ctx, payment_ref).await?,
+            Err(e) => Self::payment_failed(ctx, &e),
         }
         Ok(())
+    }
+
+    /// The payment could not be started: a decline ends the attempt; otherwise (retries ran
+    /// out, Stripe refused the request) whether money moved is unknown, so the next checkout
+    /// reuses this attempt's idempotency key.
+    fn payment_failed(ctx: &mut WorkflowContext<Self>, e: &temporalio_sdk::ActivityExecutionError) {
+        match super::failure::application_failure(e, DECLINED) {
+            Some(reason) => ctx.state_mut(|s| s.cart.declined(reason)),
+            None => {
+                if !ctx.is_replaying() {
+                    tracing::warn!(error = %super::failure::root_message(e), "payment outcome unknown");
+                }
+                ctx.state_mut(|s| {
+                    s.cart
+                        .unsettled("the payment could not be completed; please try again".into())
+                })
+            }
+        }
+    }
+
+    /// A succeeded payment: record the order (or refund), mark the cart paid, send the receipt.
+    async fn paid(ctx: &mut WorkflowContext<Self>, payment_ref: String) -> WorkflowResult<()> {
+        // Added after carts were already running: histories without the marker replay
+        // the old path (no order), new checkouts record one.
+        if ctx.patched(ORDERS_PATCH) && !Self::place_order(ctx, &payment_ref).await? {
+            return Ok(());
+        }
+        ctx.state_mut(|s| s.cart.paid(payment_ref.clone()));
+        if let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Confirmation { payment_ref })) {
+            let opts = ctx.state(|s| email_options(&s.input.timing));
+            if let Err(e) = ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await
+                && !ctx.is_replaying()
+            {
+                tracing::warn!(error = %e, "confirmation email failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// The checkout with a PaymentIntent of its own: create it (confirmed by the server, or
+    /// left for the browser), then wait for its outcome, by webhook or by status check.
+    async fn checkout_payment(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        let request = ctx.state(|s| s.charge_request());
+        let opts = ctx.state(|s| payment_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::start_payment, request, opts).await {
+            Ok(payment) => ctx.state_mut(|s| s.cart.payment = Some(payment)),
+            Err(e) => {
+                Self::payment_failed(ctx, &e);
+                return Ok(());
+            }
+        }
+        let payment = Self::settle(ctx).await?;
+        match payment.status {
+            PaymentStatus::Succeeded => Self::paid(ctx, payment.intent).await,
+            _ => {
+                let reason = payment
+                    .failure
+                    .unwrap_or_else(|| "the payment was not completed".into());
+                ctx.state_mut(|s| s.cart.declined(reason));
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits until the PaymentIntent's outcome is known. A webhook event for it wakes the wait
+    /// at once; without one, Stripe is asked on a backing-off timer. Either way the outcome is
+    /// what Stripe answers to a status check, never an event's say-so: an order is recorded
+    /// only for a PaymentIntent Stripe itself reports succeeded. A payment left waiting for the
+    /// shopper past `payment_wait` is cancelled (and a success that beat the cancel honoured).
+    async fn settle(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Payment> {
+        let timing = ctx.state(|s| s.input.timing.clone());
+        let started = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
+        let give_up_at = started + timing.payment_wait;
+        let mut check_in = timing.payment_check_after;
+        loop {
+            let payment = ctx.state(|s| s.cart.payment.clone()).expect("a payment was started");
+            if payment.status.is_final() {
+                return Ok(payment);
+            }
+            let now = ctx.workflow_time().unwrap_or(started);
+            if payment.status.awaits_shopper() && now >= give_up_at {
+                let opts = super::retry_forever(timing.activity_timeout);
+                let mut seen = ctx
+                    .execute_activity(ShopActivities::cancel_payment, payment.intent, opts)
+                    .await?;
+                if seen.status == PaymentStatus::Canceled {
+                    seen.failure = Some("the payment was not completed in time".into());
+                }
+                ctx.state_mut(|s| s.set_payment(seen));
+                continue;
+            }
+            let hinted = ctx.state_mut(|s| s.take_payment_events());
+            if !hinted {
+                let mut wait = check_in;
+                if payment.status.awaits_shopper() {
+                    wait = wait.min(give_up_at.duration_since(now).unwrap_or_default());
+                }
+                let events = ctx.state(|s| s.events_received);
+                let woken_by_event = {
+                    let mut timer = pin!(ctx.timer(wait.max(Duration::from_millis(1))));
+                    let event = select! {
+                        fired = timer.as_mut() => match fired {
+                            TimerResult::Cancelled => return Err(WorkflowTermination::cancelled()),
+                            TimerResult::Fired => false,
+                        },
+                        waited = ctx.wait_condition(|s| s.events_received != events) => {
+                            waited?;
+                            true
+                        }
+                    };
+                    if event {
+                        timer.cancel();
+                    }
+                    event
+                };
+                if woken_by_event || ctx.workflow_time().unwrap_or(now) >= give_up_at {
+                    continue;
+                }
+                check_in = (check_in * 2).min(Duration::from_secs(600));
+            }
+            let opts = ctx.state(|s| payment_options(&s.input.timing));
+            match ctx
+                .execute_activity(ShopActivities::payment_status, payment.intent, opts)
+                .await
+            {
+                Ok(seen) => ctx.state_mut(|s| s.set_payment(seen)),
+                Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, "payment status check failed"),
+                Err(_) => {}
+            }
+        }
     }
 
     /// Records the paid checkout as an order. If that cannot be done, refunds the payment
@@ -371,6 +523,9 @@ impl CartWorkflow {
         _ctx: &WorkflowContextView,
         req: &Fingerprinted<CheckoutRequest>,
     ) -> Result<(), Rejection> {
+        if self.awaits_shopper() {
+            return Ok(());
+        }
         self.cart
             .check_checkout(req.value.email_change().as_ref())
             .map_err(reject)
@@ -382,17 +537,25 @@ impl CartWorkflow {
         ctx: &mut WorkflowContext<Self>,
         req: Fingerprinted<CheckoutRequest>,
     ) -> Result<Fingerprinted<CartView>, Rejection> {
+        // A checkout that finds the cart waiting for the shopper answers with the same
+        // PaymentIntent instead of starting another.
+        if ctx.state(|s| s.awaits_shopper()) {
+            return Ok(req.reply(ctx.state(|s| s.view())));
+        }
         let now = ctx.workflow_time();
         let attempt = ctx
             .state_mut(|s| {
                 let attempt = s.cart.begin_checkout(req.value.email_change().as_ref())?;
-                s.payment_method = req.value.payment_method.clone();
+                s.begin_payment(&req.value);
                 s.mark_changed(now);
                 Ok::<_, CartError>(attempt)
             })
             .map_err(reject)?;
-        ctx.wait_condition(|s| s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut)
-            .await?;
+        // Answer once the outcome is known, or once the shopper has to act (card, 3-D Secure).
+        ctx.wait_condition(|s| {
+            s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut || s.awaits_shopper()
+        })
+        .await?;
         Ok(req.reply(ctx.state(|s| s.view())))
     }
 
@@ -430,9 +593,26 @@ impl CartWorkflow {
             .map(|_| ())
             .map_err(|e| e.to_string());
         if result.is_ok() {
-            self.payment_method = req.payment_method;
+            self.begin_payment(&req);
         }
         self.signalled(ctx, "CHECKOUT_CHANNEL", result);
+    }
+
+    /// Stripe's webhook, verified by the gateway: a PaymentIntent of this cart changed.
+    #[signal(name = "payment_event")]
+    pub fn payment_event(&mut self, _ctx: &mut SyncWorkflowContext<Self>, event: PaymentEvent) {
+        if self.seen_events.contains(&event.event_id) {
+            return;
+        }
+        if self.seen_events.len() == SEEN_EVENTS {
+            self.seen_events.pop_front();
+        }
+        self.seen_events.push_back(event.event_id.clone());
+        // Only the checkout in progress listens; a bounded queue keeps a flood harmless.
+        if self.cart.status == CartStatus::CheckingOut && self.payment_events.len() < SEEN_EVENTS {
+            self.payment_events.push(event);
+            self.events_received += 1;
+        }
     }
 
     #[query(name = "getCart")]
@@ -444,6 +624,43 @@ impl CartWorkflow {
 impl CartWorkflow {
     fn view(&self) -> CartView {
         self.cart.view(&self.input.id)
+    }
+
+    /// A checkout is waiting for the shopper's card or authentication.
+    fn awaits_shopper(&self) -> bool {
+        self.cart.status == CartStatus::CheckingOut
+            && self.cart.payment.as_ref().is_some_and(|p| p.status.awaits_shopper())
+    }
+
+    fn begin_payment(&mut self, req: &CheckoutRequest) {
+        self.payment_method = req.payment_method.clone();
+        self.client_confirms = req.confirm == ConfirmBy::Client && req.payment_method.is_none();
+        self.cart.payment = None;
+        self.payment_events.clear();
+    }
+
+    /// A newer view of the PaymentIntent; an outcome once known is kept.
+    fn set_payment(&mut self, seen: Payment) {
+        if let Some(p) = self.cart.payment.as_mut()
+            && p.intent == seen.intent
+            && !p.status.is_final()
+        {
+            *p = Payment {
+                client_secret: seen.client_secret.or(p.client_secret.take()),
+                ..seen
+            };
+        }
+    }
+
+    /// Whether a webhook event came for this attempt's PaymentIntent (events of other attempts
+    /// are dropped). Until the PaymentIntent's id is known (a webhook can beat the activity's
+    /// answer) events wait.
+    fn take_payment_events(&mut self) -> bool {
+        let Some(intent) = self.cart.payment.as_ref().map(|p| p.intent.clone()) else {
+            return false;
+        };
+        let events = std::mem::take(&mut self.payment_events);
+        events.iter().any(|e| e.intent == intent)
     }
 
     fn mark_changed(&mut self, now: Option<SystemTime>) {
@@ -534,6 +751,7 @@ impl CartWorkflow {
                 .map(|e| e.as_str().to_owned())
                 .unwrap_or_default(),
             payment_method: self.payment_method.clone(),
+            client_confirms: self.client_confirms,
         }
     }
 }
