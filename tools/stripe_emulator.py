@@ -10,7 +10,9 @@ into strict structs and fails on any missing non-Option field.  This wrapper
 runs localstripe's aiohttp app in-process and adds:
   * response patching so PaymentIntent / Charge / Refund / error bodies carry
     every field async-stripe-shared 1.0.0-rc.10 requires;
-  * Stripe's Idempotency-Key semantics (localstripe ignores the header);
+  * Stripe's Idempotency-Key semantics (localstripe ignores the header): a
+    replay gets the stored answer, errors included, a reuse with other
+    parameters gets idempotency_error, and the cache survives a restart;
   * a per-instance state file, so parallel emulators never share data;
   * binding to one host instead of all interfaces.
 """
@@ -288,13 +290,36 @@ async def compat_middleware(request, handler):
 IDEMPOTENCY_TTL = 24 * 3600
 _idem_cache = {}   # (key, method, path) -> (time, body_hash, status, body, ct)
 _idem_locks = {}   # same key -> asyncio.Lock, so concurrent twins run once
+IDEM_FILE = None   # the cache on disk, next to the store, so it survives a restart
 
 
 def _cacheable(status):
-    # Stripe stores results only once the endpoint ran: successes and card
-    # declines (402).  Validation/auth errors (400/401/404) are not stored, so
-    # a corrected retry with the same key still works.
-    return 200 <= status < 300 or status == 402
+    # Stripe stores the result once the endpoint ran, errors included (a 402
+    # decline, a 500): a retry gets the same answer.  Requests refused before
+    # that (validation 400, auth 401, 404, a concurrent twin 409, rate limit
+    # 429) store nothing, so a corrected retry with the same key still works.
+    return status not in (400, 401, 404, 409, 429)
+
+
+def _load_idempotency():
+    try:
+        with open(IDEM_FILE) as f:
+            rows = json.load(f)
+    except (FileNotFoundError, ValueError):
+        return
+    for key, method, path, at, body_hash, status, body, ct in rows:
+        _idem_cache[(key, method, path)] = (at, body_hash, status,
+                                            body.encode('utf-8'), ct)
+
+
+def _dump_idempotency():
+    now = time.time()
+    rows = [[k[0], k[1], k[2], v[0], v[1], v[2], v[3].decode('utf-8'), v[4]]
+            for k, v in _idem_cache.items() if now - v[0] <= IDEMPOTENCY_TTL]
+    tmp = IDEM_FILE + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(rows, f)
+    os.replace(tmp, IDEM_FILE)
 
 
 @web.middleware
@@ -327,12 +352,13 @@ async def idempotency_middleware(request, handler):
             if _cacheable(resp.status) and isinstance(resp.body, bytes):
                 _idem_cache[cache_key] = (time.time(), body_hash, resp.status,
                                           resp.body, resp.content_type)
+                _dump_idempotency()
         resp.headers['Idempotency-Key'] = key
         return resp
 
 
 def main():
-    global STATE_FILE
+    global STATE_FILE, IDEM_FILE
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=8420)
@@ -348,8 +374,10 @@ def main():
         state_dir = tempfile.mkdtemp(prefix='stripe-emulator-')
         atexit.register(shutil.rmtree, state_dir, ignore_errors=True)
     STATE_FILE = os.path.join(state_dir, 'localstripe.pickle')
+    IDEM_FILE = os.path.join(state_dir, 'idempotency.json')
     # An explicit --state-dir survives restarts, like localstripe's default.
     resources.store.try_load_from_disk()
+    _load_idempotency()
 
     # Outermost first: replays must bypass everything, and idempotency must
     # cache the already-patched body.

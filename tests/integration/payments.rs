@@ -79,3 +79,34 @@ async fn a_lost_answer_is_retried_without_charging_twice() {
     let intents = behind_proxy.find_by_metadata("cart_id", id.as_str()).await.unwrap();
     assert_eq!(intents, vec![view.payment_ref.unwrap()], "exactly one PaymentIntent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emulator_keeps_idempotent_answers_across_a_restart_errors_included() {
+    app::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(stripe) = StripeEmulator::start(dir.path()).await else {
+        return;
+    };
+    let payments = Payments::new("sk_test_x", Some(&stripe.url), "pm_card_visa").unwrap();
+    let paid = pay(&payments, "restart-1", "pm_card_visa").await.unwrap();
+    let declined = pay(&payments, "restart-2", "pm_card_chargeCustomerFail").await;
+    assert!(matches!(declined, Err(PaymentError::Declined(_))), "{declined:?}");
+    drop(stripe);
+
+    let stripe = StripeEmulator::start(dir.path()).await.unwrap();
+    let payments = Payments::new("sk_test_x", Some(&stripe.url), "pm_card_visa").unwrap();
+    assert_eq!(
+        pay(&payments, "restart-1", "pm_card_visa").await.unwrap(),
+        paid,
+        "the stored answer, not a second charge"
+    );
+    // The stored decline is replayed; the key with other parameters is refused.
+    let replayed = pay(&payments, "restart-2", "pm_card_chargeCustomerFail").await;
+    assert!(matches!(replayed, Err(PaymentError::Declined(_))), "{replayed:?}");
+    let reused = pay(&payments, "restart-2", "pm_card_visa").await;
+    assert!(
+        matches!(&reused, Err(PaymentError::Rejected(m)) if m.contains("same parameters")),
+        "{reused:?}"
+    );
+    assert_eq!(payments.find_by_metadata("cart_id", "restart-1").await.unwrap(), vec![paid]);
+}
