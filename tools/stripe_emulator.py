@@ -99,6 +99,30 @@ def _pi_init(self, description=None, receipt_email=None,
 
 resources.PaymentIntent.__init__ = _pi_init
 
+# --- refunds --------------------------------------------------------------------
+# Stripe refuses to refund a payment twice (400 charge_already_refunded);
+# localstripe refunds without limit.
+_orig_refund_init = resources.Refund.__init__
+
+
+def _refund_init(self, charge=None, payment_intent=None, **kwargs):
+    pi = payment_intent and resources.store.get('payment_intent:' + payment_intent)
+    charge_id = charge or (pi and pi.latest_charge and pi.latest_charge.id)
+    if charge_id:
+        done = [r for key, r in resources.store.items()
+                if key.startswith('refund:') and
+                (r.charge == charge_id or
+                 (payment_intent and r.payment_intent == payment_intent))]
+        if done:
+            raise resources.UserError(
+                400, 'Charge %s has already been refunded.' % charge_id,
+                {'code': 'charge_already_refunded'})
+    _orig_refund_init(self, charge=charge, payment_intent=payment_intent,
+                      **kwargs)
+
+
+resources.Refund.__init__ = _refund_init
+
 # --- confirming with a card ----------------------------------------------------
 # Stripe.js confirms a PaymentIntent with the card the shopper gave it
 # (`payment_method` on /confirm); localstripe answers 500 "Not implemented".

@@ -125,16 +125,28 @@ impl Payments {
         }
     }
 
-    /// Refunds a PaymentIntent in full; the key makes a repeated refund a no-op.
+    /// Refunds a PaymentIntent in full; the key makes a repeated refund a no-op, and a
+    /// payment Stripe says was already refunded (under another key) counts as done: the
+    /// answer is the refund that was made.
     pub async fn refund(&self, payment_intent: &str, idempotency_key: &str) -> Result<String, PaymentError> {
-        let refund = CreateRefund::new()
+        let sent = CreateRefund::new()
             .payment_intent(payment_intent.to_owned())
             .customize()
             .request_strategy(idempotent(idempotency_key)?)
             .send(&self.client)
-            .await
-            .map_err(classify)?;
-        Ok(refund.id.to_string())
+            .await;
+        match sent {
+            Ok(refund) => Ok(refund.id.to_string()),
+            Err(StripeError::Stripe(e, 400))
+                if e.code.as_ref().is_some_and(|c| c.to_string() == "charge_already_refunded") =>
+            {
+                let made = self.refunds_for(payment_intent).await?;
+                made.into_iter()
+                    .next()
+                    .ok_or_else(|| PaymentError::Transient("refunded, but the refund is not listed yet".into()))
+            }
+            Err(e) => Err(classify(e)),
+        }
     }
 
     /// PaymentIntents whose metadata has `key = value` among the newest 100. For tests and audits.

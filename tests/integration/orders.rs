@@ -287,6 +287,7 @@ on_both_backends!(
     two_concurrent_updates_one_wins_and_nothing_is_lost,
     a_checkout_becomes_an_order_and_cancelling_it_refunds_the_card,
     a_payment_whose_order_cannot_be_recorded_is_refunded,
+    a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator,
 );
 
 async fn the_order_contract(database_url: Option<String>) {
@@ -433,4 +434,67 @@ async fn a_payment_whose_order_cannot_be_recorded_is_refunded(database_url: Opti
     assert_eq!(charged.len(), 1, "the card was charged once");
     let refunds = app.payments().refunds_for(&charged[0]).await.unwrap();
     assert_eq!(refunds.len(), 1, "and refunded once");
+}
+
+async fn a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator(database_url: Option<String>) {
+    let Some((app, api)) = spawn(database_url).await else {
+        return;
+    };
+    let cancel = |order_id: i64| {
+        let api = &api;
+        async move {
+            api.send(
+                Method::PUT,
+                &format!("/orders/{order_id}"),
+                Some(json!({"status": "cancelled"})),
+                Some(TOKEN),
+            )
+            .await
+        }
+    };
+    // Refunded at Stripe by hand (another key) before the order is cancelled.
+    let id = app.new_cart().await;
+    app.add(&id, 2, 1).await.unwrap();
+    app.set_email(&id, "refunded@example.com").await.unwrap();
+    let view = app.checkout(&id, None).await.unwrap();
+    let payment = view.payment_ref.clone().unwrap();
+    let by_hand = app.payments().refund(&payment, "refund-by-hand").await.unwrap();
+    let (s, order) = cancel(view.order_id.unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{order}");
+    assert_eq!(order["refund_ref"], json!(by_hand), "the refund that was made counts");
+    assert_eq!(app.payments().refunds_for(&payment).await.unwrap(), vec![by_hand]);
+
+    // A payment Stripe does not know: the refund is refused for good, and the order says so.
+    let order = app
+        .orders
+        .place(&app::orders::NewOrder {
+            email: Some("ghost@example.com".into()),
+            total_cents: app::domain::Cents(500),
+            currency: "usd".into(),
+            payment_ref: Some("pi_unknown_to_stripe".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (s, body) = cancel(order.id).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let order = eventually("the refusal on record", Duration::from_secs(30), || async {
+        let (_, o) = api
+            .send(Method::GET, &format!("/orders/{}", order.id), None, Some(TOKEN))
+            .await;
+        o["refund_error"].is_string().then_some(o)
+    })
+    .await;
+    assert_eq!(order["status"], "cancelled");
+    assert!(order["refund_ref"].is_null(), "{order}");
+    let handle = app
+        .carts
+        .client()
+        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(
+            order["id"].as_i64().unwrap(),
+        ));
+    handle
+        .get_result(Default::default())
+        .await
+        .expect("the order workflow ends instead of retrying forever");
 }

@@ -42,6 +42,8 @@ pub struct OrderView {
     pub cart_id: Option<String>,
     pub payment_ref: Option<String>,
     pub refund_ref: Option<String>,
+    /// Set when Stripe refused the refund for good: an operator must act (see README).
+    pub refund_error: Option<String>,
     pub lines: Vec<OrderLine>,
 }
 
@@ -60,6 +62,7 @@ impl From<Order> for OrderView {
             cart_id: o.cart_id,
             payment_ref: o.payment_ref,
             refund_ref: o.refund_ref,
+            refund_error: o.refund_error,
             lines: o.lines,
         }
     }

@@ -36,6 +36,9 @@ async fn heartbeating<T>(ctx: &ActivityContext, work: impl Future<Output = T>) -
     }
 }
 
+/// The failure type of a refund Stripe refused for good.
+pub const REFUND_REFUSED: &str = "RefundRefused";
+
 /// The failure type a declined card is reported with; the workflow matches on it.
 pub const DECLINED: &str = "CardDeclined";
 
@@ -134,6 +137,8 @@ pub struct OrderRecord {
     pub status: OrderStatus,
     pub total_cents: Cents,
     pub refund_ref: Option<String>,
+    #[serde(default)]
+    pub refund_error: Option<String>,
 }
 
 /// A full refund; the key makes a repeated refund a no-op at Stripe.
@@ -283,7 +288,13 @@ impl ShopActivities {
     ) -> Result<(), ActivityError> {
         self.orders
             .store
-            .record(rec.order_id, rec.status, rec.total_cents, rec.refund_ref.as_deref())
+            .record(
+                rec.order_id,
+                rec.status,
+                rec.total_cents,
+                rec.refund_ref.as_deref(),
+                rec.refund_error.as_deref(),
+            )
             .await
             .map_err(anyhow::Error::new)?;
         tracing::info!(
@@ -301,10 +312,14 @@ impl ShopActivities {
                 tracing::info!(payment_ref = %req.payment_ref, %refund_ref, "refunded");
                 Ok(refund_ref)
             }
-            // Retried even when Stripe refuses: a refund owed is never silently dropped, and
-            // each failed attempt is visible on the workflow in the Temporal UI.
+            // Stripe refused for good (not "already refunded", which counts as done): retrying
+            // cannot help; the caller leaves the order for an operator.
+            Err(e @ PaymentError::Rejected(_)) => {
+                tracing::error!(payment_ref = %req.payment_ref, error = %e, "refund refused; an operator must act");
+                Err(non_retryable(REFUND_REFUSED, e.to_string()))
+            }
             Err(e) => {
-                tracing::error!(payment_ref = %req.payment_ref, error = %e, "refund failed; will retry");
+                tracing::warn!(payment_ref = %req.payment_ref, error = %e, "refund failed; will retry");
                 Err(anyhow::Error::new(e).into())
             }
         }

@@ -79,6 +79,9 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     pub created_at: String,
     pub updated_at: String,
+    /// A refund Stripe refused for good; the order needs an operator.
+    #[serde(default)]
+    pub refund_error: Option<String>,
 }
 
 /// Why a requested change to an order is refused.

@@ -48,7 +48,7 @@ fn now() -> String {
 /// The columns `order_from_row` reads, as a macro so queries stay literal strings.
 macro_rules! order_columns {
     () => {
-        "id, customer_id, status, total_cents, currency, email, cart_id, payment_ref, refund_ref, created_at, updated_at"
+        "id, customer_id, status, total_cents, currency, email, cart_id, payment_ref, refund_ref, created_at, updated_at, refund_error"
     };
 }
 
@@ -230,16 +230,20 @@ impl OrderStore {
         status: OrderStatus,
         total: Cents,
         refund_ref: Option<&str>,
+        refund_error: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE orders SET status = $1, total_cents = $2, refund_ref = COALESCE($3, refund_ref), updated_at = $4 \
-             WHERE id = $5 AND (status <> $1 OR total_cents <> $2 OR ($3 IS NOT NULL AND refund_ref IS NULL))",
+            "UPDATE orders SET status = $1, total_cents = $2, refund_ref = COALESCE($3, refund_ref), \
+             refund_error = COALESCE($6, refund_error), updated_at = $4 \
+             WHERE id = $5 AND (status <> $1 OR total_cents <> $2 OR ($3 IS NOT NULL AND refund_ref IS NULL) \
+             OR ($6 IS NOT NULL AND refund_error IS NULL))",
         )
         .bind(status.as_str())
         .bind(total.0 as i64)
         .bind(refund_ref)
         .bind(now())
         .bind(id)
+        .bind(refund_error)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -281,5 +285,6 @@ fn order_from_row(r: &AnyRow) -> Result<Order, sqlx::Error> {
         lines: vec![],
         created_at: r.try_get(9)?,
         updated_at: r.try_get(10)?,
+        refund_error: r.try_get(11)?,
     })
 }

@@ -2,7 +2,7 @@
 //! one fulfilment step at a time, unless a validated `change` update moves it (cancel, or a new
 //! total while pending). Every status it reaches is written to the order store by an idempotent
 //! activity; cancelling a paid order refunds it first, retried until it succeeds.
-use crate::activities::{OrderRecord, RefundRequest, ShopActivities};
+use crate::activities::{OrderRecord, REFUND_REFUSED, RefundRequest, ShopActivities};
 use crate::domain::Cents;
 use crate::orders::{OrderChange, OrderError, OrderStatus};
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,8 @@ pub struct OrderWorkflow {
     status: OrderStatus,
     total: Cents,
     refund_ref: Option<String>,
+    /// Why Stripe refused the refund for good; an operator's to resolve.
+    refund_error: Option<String>,
     /// Bumped by every change; `recorded` catches up once the store has it.
     changes: u64,
     recorded: u64,
@@ -69,6 +71,7 @@ impl OrderWorkflow {
             status: OrderStatus::Pending,
             total,
             refund_ref: None,
+            refund_error: None,
             changes: 0,
             recorded: 0,
         }
@@ -128,7 +131,7 @@ impl OrderWorkflow {
         let target = ctx.state(|s| s.changes);
         let timeout = ctx.state(|s| s.input.activity_timeout);
         let refund_due = ctx
-            .state(|s| s.status == OrderStatus::Cancelled && s.refund_ref.is_none())
+            .state(|s| s.status == OrderStatus::Cancelled && s.refund_ref.is_none() && s.refund_error.is_none())
             .then(|| ctx.state(|s| s.input.payment_ref.clone()))
             .flatten();
         if let Some(payment_ref) = refund_due {
@@ -143,12 +146,17 @@ impl OrderWorkflow {
                 .await;
             match refund {
                 Ok(refund_ref) => ctx.state_mut(|s| s.refund_ref = Some(refund_ref)),
-                Err(e) => {
-                    if !ctx.is_replaying() {
-                        tracing::error!(error = %e, "refund failed permanently");
+                // Refused for good: the order stays cancelled with the reason on record for an
+                // operator (README, "Refunds"), instead of a workflow retrying forever.
+                Err(e) => match super::failure::application_failure(&e, REFUND_REFUSED) {
+                    Some(reason) => {
+                        if !ctx.is_replaying() {
+                            tracing::error!(%reason, "refund refused; left for an operator");
+                        }
+                        ctx.state_mut(|s| s.refund_error = Some(reason));
                     }
-                    return Err(e.into());
-                }
+                    None => return Err(e.into()),
+                },
             }
         }
         let record = ctx.state(|s| OrderRecord {
@@ -156,6 +164,7 @@ impl OrderWorkflow {
             status: s.status,
             total_cents: s.total,
             refund_ref: s.refund_ref.clone(),
+            refund_error: s.refund_error.clone(),
         });
         ctx.execute_activity(
             ShopActivities::record_order_status,
