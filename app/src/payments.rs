@@ -138,7 +138,9 @@ impl Payments {
         match sent {
             Ok(refund) => Ok(refund.id.to_string()),
             Err(StripeError::Stripe(e, 400))
-                if e.code.as_ref().is_some_and(|c| c.to_string() == "charge_already_refunded") =>
+                if e.code
+                    .as_ref()
+                    .is_some_and(|c| c.to_string() == "charge_already_refunded") =>
             {
                 let made = self.refunds_for(payment_intent).await?;
                 made.into_iter()

@@ -288,6 +288,7 @@ on_both_backends!(
     a_checkout_becomes_an_order_and_cancelling_it_refunds_the_card,
     a_payment_whose_order_cannot_be_recorded_is_refunded,
     a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator,
+    an_open_order_whose_workflow_is_gone_is_not_changed_silently,
 );
 
 async fn the_order_contract(database_url: Option<String>) {
@@ -497,4 +498,47 @@ async fn a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator(da
         .get_result(Default::default())
         .await
         .expect("the order workflow ends instead of retrying forever");
+}
+
+async fn an_open_order_whose_workflow_is_gone_is_not_changed_silently(database_url: Option<String>) {
+    let Some((app, api)) = spawn(database_url).await else {
+        return;
+    };
+    let order = app
+        .orders
+        .place(&app::orders::NewOrder {
+            email: Some("orphan@example.com".into()),
+            total_cents: app::domain::Cents(700),
+            currency: "usd".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let handle = app
+        .carts
+        .client()
+        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(order.id));
+    handle
+        .terminate(
+            temporalio_client::WorkflowTerminateOptions::builder()
+                .reason("test".to_owned())
+                .build(),
+        )
+        .await
+        .unwrap();
+    let path = format!("/orders/{}", order.id);
+    for (method, body) in [
+        (Method::PUT, Some(json!({"status": "processing"}))),
+        (Method::DELETE, None),
+    ] {
+        let (s, body) = api.send(method.clone(), &path, body, Some(TOKEN)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{method}: {body}");
+        assert_eq!(body["error"]["code"], "order_workflow_gone", "{body}");
+    }
+    let (s, kept) = api.send(Method::GET, &path, None, Some(TOKEN)).await;
+    assert_eq!(
+        (s, &kept["status"]),
+        (StatusCode::OK, &json!("pending")),
+        "still there, unchanged"
+    );
 }

@@ -108,5 +108,8 @@ async fn the_emulator_keeps_idempotent_answers_across_a_restart_errors_included(
         matches!(&reused, Err(PaymentError::Rejected(m)) if m.contains("same parameters")),
         "{reused:?}"
     );
-    assert_eq!(payments.find_by_metadata("cart_id", "restart-1").await.unwrap(), vec![paid]);
+    assert_eq!(
+        payments.find_by_metadata("cart_id", "restart-1").await.unwrap(),
+        vec![paid]
+    );
 }

@@ -21,6 +21,18 @@ pub enum OrdersError {
     Temporal(String),
 }
 
+/// The code of a change refused because the order's workflow no longer runs.
+pub const WORKFLOW_GONE: &str = "order_workflow_gone";
+
+impl OrdersError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            OrdersError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
 impl From<StoreError> for OrdersError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -104,12 +116,21 @@ impl Orders {
                 })
             }
             // The workflow finished between our read and the update: judge against the record.
+            // An order still open without its workflow (terminated, say) cannot be changed, and
+            // saying so beats a 200 that changed nothing.
             Err(WorkflowUpdateError::NotFound(_)) => {
                 let order = self.store.get(id).await?;
                 change.check(order.status).map_err(|e| OrdersError::Refused {
                     code: e.code().into(),
                     message: e.to_string(),
                 })?;
+                if !order.status.is_final() {
+                    return Err(OrdersError::Refused {
+                        code: WORKFLOW_GONE.into(),
+                        message: "this order's workflow is gone, so it cannot change; an operator must resolve it"
+                            .into(),
+                    });
+                }
                 Ok(order)
             }
             Err(e) => Err(OrdersError::Temporal(e.to_string())),
@@ -126,6 +147,8 @@ impl Orders {
                 total_cents: None,
             };
             match self.change(id, cancel).await {
+                Err(e @ OrdersError::Refused { .. }) if e.code() == Some(WORKFLOW_GONE) => return Err(e),
+                // Refused because it became final meanwhile: nothing to cancel.
                 Ok(_) | Err(OrdersError::Refused { .. }) => {}
                 Err(e) => return Err(e),
             }
