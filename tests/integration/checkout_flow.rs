@@ -136,6 +136,21 @@ async fn filled_cart(api: &Api) -> String {
     id
 }
 
+/// A filled cart checked out with a card whose bank asks for 3-D Secure: the answer is 202
+/// `requires_action`. Returns the cart, the PaymentIntent and its client secret.
+async fn checkout_needing_3ds(api: &Api, stripe: &Emulator) -> (String, String, String) {
+    let id = filled_cart(api).await;
+    let card = stripe.card(THREE_DS_CARD).await;
+    let body = json!({ "PaymentMethod": card }).to_string();
+    let (status, answer) = api.put(&format!("/cart/{id}/checkout"), &body, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["status"], "requires_action");
+    assert_eq!(answer["poll"], format!("/cart/{id}"));
+    let intent = answer["payment_intent"].as_str().unwrap().to_owned();
+    let secret = answer["client_secret"].as_str().unwrap().to_owned();
+    (id, intent, secret)
+}
+
 async fn settled(api: &Api, id: &str, want: &str) -> Value {
     eventually(&format!("the cart to be {want}"), Duration::from_secs(30), || async {
         let (_, cart) = api.get(&format!("/cart/{id}")).await;
@@ -149,18 +164,16 @@ async fn three_d_secure_approved_in_the_browser_completes_by_webhook() {
     let Some((app, api, stripe)) = spawn(fast_timing(), true).await else {
         return;
     };
-    let id = filled_cart(&api).await;
-    let card = stripe.card(THREE_DS_CARD).await;
-    let body = json!({ "PaymentMethod": card }).to_string();
-    let (status, answer) = api.put(&format!("/cart/{id}/checkout"), &body, None).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-    assert_eq!(answer["status"], "requires_action");
-    assert_eq!(answer["poll"], format!("/cart/{id}"));
-    let intent = answer["payment_intent"].as_str().unwrap().to_owned();
-    let secret = answer["client_secret"].as_str().unwrap().to_owned();
+    let (id, intent, secret) = checkout_needing_3ds(&api, &stripe).await;
 
     // Checking out again while the bank waits answers with the same PaymentIntent.
-    let (status, again) = api.put(&format!("/cart/{id}/checkout"), &body, None).await;
+    let (status, again) = api
+        .put(
+            &format!("/cart/{id}/checkout"),
+            r#"{"PaymentMethod": "pm_card_visa"}"#,
+            None,
+        )
+        .await;
     assert_eq!(
         (status, &again["payment_intent"]),
         (StatusCode::ACCEPTED, &json!(intent))
@@ -195,14 +208,8 @@ async fn failed_authentication_leaves_the_cart_usable() {
     let Some((_app, api, stripe)) = spawn(fast_timing(), true).await else {
         return;
     };
-    let id = filled_cart(&api).await;
-    let card = stripe.card(THREE_DS_CARD).await;
-    let body = json!({ "PaymentMethod": card }).to_string();
-    let (_, answer) = api.put(&format!("/cart/{id}/checkout"), &body, None).await;
-    let intent = answer["payment_intent"].as_str().unwrap();
-    stripe
-        .authenticate(intent, answer["client_secret"].as_str().unwrap(), false)
-        .await;
+    let (id, intent, secret) = checkout_needing_3ds(&api, &stripe).await;
+    stripe.authenticate(&intent, &secret, false).await;
     let cart = settled(&api, &id, "payment_failed").await;
     assert!(
         cart["payment_error"].as_str().unwrap().contains("authentication"),
@@ -259,14 +266,8 @@ async fn without_a_webhook_the_status_check_completes_the_checkout() {
     let Some((_app, api, stripe)) = spawn(timing, false).await else {
         return;
     };
-    let id = filled_cart(&api).await;
-    let card = stripe.card(THREE_DS_CARD).await;
-    let body = json!({ "PaymentMethod": card }).to_string();
-    let (_, answer) = api.put(&format!("/cart/{id}/checkout"), &body, None).await;
-    let intent = answer["payment_intent"].as_str().unwrap();
-    stripe
-        .authenticate(intent, answer["client_secret"].as_str().unwrap(), true)
-        .await;
+    let (id, intent, secret) = checkout_needing_3ds(&api, &stripe).await;
+    stripe.authenticate(&intent, &secret, true).await;
     let cart = settled(&api, &id, "checked_out").await;
     assert_eq!(cart["payment_ref"], json!(intent));
 }
@@ -317,14 +318,8 @@ async fn webhooks_need_a_valid_signature_and_a_redelivered_event_has_one_effect(
     let Some((app, api, stripe)) = spawn(fast_timing(), false).await else {
         return;
     };
-    let id = filled_cart(&api).await;
-    let card = stripe.card(THREE_DS_CARD).await;
-    let body = json!({ "PaymentMethod": card }).to_string();
-    let (_, answer) = api.put(&format!("/cart/{id}/checkout"), &body, None).await;
-    let intent = answer["payment_intent"].as_str().unwrap().to_owned();
-    stripe
-        .authenticate(&intent, answer["client_secret"].as_str().unwrap(), true)
-        .await;
+    let (id, intent, secret) = checkout_needing_3ds(&api, &stripe).await;
+    stripe.authenticate(&intent, &secret, true).await;
     let event = json!({
         "id": "evt_redelivered", "type": "payment_intent.succeeded",
         "data": {"object": {"id": intent, "object": "payment_intent", "status": "succeeded",

@@ -1,18 +1,13 @@
 //! Failure of the parts: a worker killed mid-payment, and a Temporal server restarted on its
 //! database file. Nothing may be charged twice and nothing may be lost.
-use crate::helpers::{ChildProc, Faults, FaultyProxy, TestApp, TestAppOptions, eventually, workspace_binary};
+use crate::helpers::{Faults, FaultyProxy, TestApp, eventually};
 use app::cart::CartStatus;
-use app::workflows::cart::CheckoutRequest;
-use std::time::Duration;
+use app::workflows::cart::{CartTiming, CheckoutRequest};
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn killing_the_worker_during_checkout_charges_once_and_completes() {
-    let Some(app) = TestApp::spawn_with(TestAppOptions {
-        no_worker: true,
-        ..Default::default()
-    })
-    .await
-    else {
+async fn killing_the_worker_during_checkout_retries_within_seconds_and_charges_once() {
+    let Some(app) = TestApp::spawn_without_worker().await else {
         return;
     };
     // Every charge takes 2 s, so there is time to kill the worker while one is in flight.
@@ -22,11 +17,15 @@ async fn killing_the_worker_during_checkout_charges_once_and_completes() {
         ..Default::default()
     };
     let proxy = FaultyProxy::start(&app.stripe.url, faults).await;
-    let worker_bin = workspace_binary("worker");
-    let env = app.worker_env(&proxy.url);
-    let mut first = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-1.log"));
+    let mut first = app.worker_process(&proxy.url, "worker-1");
 
-    let id = app.new_cart().await;
+    // A production-sized start-to-close timeout: without heartbeats the retry would wait it out.
+    let mut input = app.input();
+    input.timing = CartTiming {
+        activity_timeout: Duration::from_secs(30),
+        ..input.timing
+    };
+    let id = app.start_cart(input).await;
     app.add(&id, 0, 1).await.unwrap();
     app.set_email(&id, "crash@example.com").await.unwrap();
     let carts = app.carts.clone();
@@ -41,8 +40,18 @@ async fn killing_the_worker_during_checkout_charges_once_and_completes() {
     })
     .await;
     first.kill_hard().await;
+    let killed = Instant::now();
 
-    let mut second = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-2.log"));
+    let mut second = app.worker_process(&proxy.url, "worker-2");
+    eventually("the charge to be retried", Duration::from_secs(60), || async {
+        (proxy.hits() >= 2).then_some(())
+    })
+    .await;
+    let retried = killed.elapsed();
+    assert!(
+        retried < Duration::from_secs(5),
+        "retried {retried:?} after the kill (heartbeat timeout)"
+    );
     let view = checkout.await.unwrap().unwrap().expect("an outcome within the wait");
     assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
     let intents = app.payments().find_by_metadata("cart_id", id.as_str()).await.unwrap();

@@ -1,13 +1,10 @@
 //! Answers around faults: a deadline is a 202 or a 503 (never a 500), a dead worker's carts
-//! and payments recover within seconds, readiness fails fast while Temporal is down, every
+//! recover within seconds (its payments: `durability.rs`), readiness fails fast while Temporal is down, every
 //! error has the JSON shape, and an idempotency key reused for another request is refused.
-use crate::helpers::{
-    ChildProc, Faults, FaultyProxy, TestApp, TestAppOptions, eventually, free_port, workspace_binary,
-};
+use crate::helpers::{TestApp, TestAppOptions, eventually, free_port};
 use crate::webapp::Api;
-use app::cart::{CartStatus, ItemChange};
+use app::cart::ItemChange;
 use app::carts::CartChange;
-use app::workflows::cart::{CartTiming, CheckoutRequest};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
@@ -95,17 +92,10 @@ async fn put_raw(api: &Api, path: &str, body: &str, key: Option<&str>) -> (Statu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn carts_on_a_killed_worker_answer_again_within_seconds() {
-    let Some(app) = TestApp::spawn_with(TestAppOptions {
-        no_worker: true,
-        ..Default::default()
-    })
-    .await
-    else {
+    let Some(app) = TestApp::spawn_without_worker().await else {
         return;
     };
-    let worker_bin = workspace_binary("worker");
-    let env = app.worker_env(&app.stripe.url);
-    let mut first = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-1.log"));
+    let mut first = app.worker_process(&app.stripe.url, "worker-1");
     let mut ids = vec![];
     for _ in 0..12 {
         let id = app.new_cart().await;
@@ -137,7 +127,7 @@ async fn carts_on_a_killed_worker_answer_again_within_seconds() {
     first.kill_hard().await;
     let killed = Instant::now();
     stop.store(true, Ordering::Relaxed);
-    let _second = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-2.log"));
+    let _second = app.worker_process(&app.stripe.url, "worker-2");
     // Every cart takes a new change; the slowest one says how long recovery took.
     let recovered = futures::future::join_all(ids.iter().map(|id| async {
         eventually("the cart to take a change", Duration::from_secs(60), || async {
@@ -162,60 +152,6 @@ async fn carts_on_a_killed_worker_answer_again_within_seconds() {
             "an in-flight change took {took:?} after the kill"
         );
     }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_payment_on_a_killed_worker_is_retried_within_seconds() {
-    let Some(app) = TestApp::spawn_with(TestAppOptions {
-        no_worker: true,
-        ..Default::default()
-    })
-    .await
-    else {
-        return;
-    };
-    let faults = Faults {
-        delay: Duration::from_secs(2),
-        path_prefix: "/v1/payment_intents".into(),
-        ..Default::default()
-    };
-    let proxy = FaultyProxy::start(&app.stripe.url, faults).await;
-    let worker_bin = workspace_binary("worker");
-    let env = app.worker_env(&proxy.url);
-    let mut first = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-1.log"));
-    // A production-sized start-to-close timeout: without heartbeats the retry waits it out.
-    let mut input = app.input();
-    input.timing = CartTiming {
-        activity_timeout: Duration::from_secs(30),
-        ..input.timing
-    };
-    let id = app.start_cart(input).await;
-    app.add(&id, 0, 1).await.unwrap();
-    app.set_email(&id, "heartbeat@example.com").await.unwrap();
-    let carts = app.carts.clone();
-    let checkout_id = id.clone();
-    let checkout = tokio::spawn(async move {
-        carts
-            .checkout(&checkout_id, CheckoutRequest::default(), None, Duration::from_secs(90))
-            .await
-    });
-    eventually("the charge to reach Stripe", Duration::from_secs(20), || async {
-        (proxy.hits() >= 1).then_some(())
-    })
-    .await;
-    first.kill_hard().await;
-    let killed = Instant::now();
-    let _second = ChildProc::spawn(&worker_bin, &[], &env, &app.dir.path().join("worker-2.log"));
-    eventually("the charge to be retried", Duration::from_secs(60), || async {
-        (proxy.hits() >= 2).then_some(())
-    })
-    .await;
-    let retried = killed.elapsed();
-    assert!(retried < Duration::from_secs(5), "retried {retried:?} after the kill");
-    let view = checkout.await.unwrap().unwrap().expect("an outcome");
-    assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
-    let intents = app.payments().find_by_metadata("cart_id", id.as_str()).await.unwrap();
-    assert_eq!(intents.len(), 1, "one PaymentIntent despite the retry");
 }
 
 #[tokio::test(flavor = "multi_thread")]

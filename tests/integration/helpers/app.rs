@@ -103,6 +103,23 @@ impl TestApp {
         Some(app)
     }
 
+    /// The app without an in-process worker: the test runs the worker binary itself.
+    pub async fn spawn_without_worker() -> Option<Self> {
+        Self::spawn_with(TestAppOptions {
+            no_worker: true,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The worker binary joined to this app, its Stripe calls going to `stripe_url`, its output
+    /// in `<log>.log` in the test's folder. Killed when dropped.
+    pub fn worker_process(&self, stripe_url: &str, log: &str) -> super::ChildProc {
+        let bin = super::workspace_binary("worker");
+        let log = self.dir.path().join(format!("{log}.log"));
+        super::ChildProc::spawn(&bin, &[], &self.worker_env(stripe_url), &log)
+    }
+
     pub fn start_worker(&mut self, stripe_url: String, mailer: Mailer) {
         let activities = ShopActivities {
             payments: Payments::new("sk_test_x", Some(&stripe_url), "pm_card_visa").unwrap(),
