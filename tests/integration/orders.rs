@@ -289,6 +289,7 @@ on_both_backends!(
     a_payment_whose_order_cannot_be_recorded_is_refunded,
     a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator,
     an_open_order_whose_workflow_is_gone_is_not_changed_silently,
+    post_orders_with_an_idempotency_key_makes_one_order,
 );
 
 async fn the_order_contract(database_url: Option<String>) {
@@ -541,4 +542,41 @@ async fn an_open_order_whose_workflow_is_gone_is_not_changed_silently(database_u
         (StatusCode::OK, &json!("pending")),
         "still there, unchanged"
     );
+}
+
+async fn post_orders_with_an_idempotency_key_makes_one_order(database_url: Option<String>) {
+    let Some((_app, api)) = spawn(database_url).await else {
+        return;
+    };
+    let post = |body: serde_json::Value| {
+        let api = &api;
+        async move {
+            let r = api
+                .http()
+                .post(format!("{}/orders", api.base))
+                .bearer_auth(TOKEN)
+                .header("Idempotency-Key", "order-key-1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let body = json!({"customer_id": 42, "total_amount": 12.5});
+    let answers = futures::future::join_all((0..3).map(|_| post(body.clone()))).await;
+    let ids: Vec<_> = answers.iter().map(|(s, o)| (*s, o["id"].clone())).collect();
+    assert!(ids.iter().all(|(s, _)| s.is_success()), "{answers:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0].1 == w[1].1),
+        "one order for three tries: {ids:?}"
+    );
+    let (status, again) = post(body.clone()).await;
+    assert_eq!((status.is_success(), &again["id"]), (true, &ids[0].1));
+
+    let (status, refused) = post(json!({"customer_id": 42, "total_amount": 99.0})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "idempotency_key_reused");
+    let (_, list) = api.send(Method::GET, "/orders", None, Some(TOKEN)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
 }

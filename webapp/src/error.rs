@@ -71,7 +71,7 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "temporal_unavailable".into(), None)
             }
             ApiError::Carts(CartsError::TimedOut) => (StatusCode::SERVICE_UNAVAILABLE, "temporal_timeout".into(), None),
-            ApiError::Carts(CartsError::KeyReused) => (
+            ApiError::Carts(CartsError::KeyReused) | ApiError::Orders(OrdersError::KeyReused) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused".into(),
                 Some("Idempotency-Key".into()),

@@ -184,6 +184,7 @@ async fn list_orders(
 
 /// Records an order and starts its workflow (`order-<id>`).
 #[utoipa::path(tag = "orders", security(("bearer" = [])), request_body = CreateOrderRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key and body answers with the same order")),
     responses((status = 201, body = OrderView), OrderErrors))]
 #[post("/orders")]
 async fn create_order(
@@ -230,6 +231,10 @@ async fn create_order(
         cart_id: None,
         payment_ref: None,
         lines: r.lines,
+        idempotency: crate::routes::update_id(&req)?.map(|key| {
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            (key, app::workflows::fingerprint::fingerprint("POST /orders", &body))
+        }),
     };
     let order = state.orders.place(&new).await?;
     Ok(HttpResponse::Created()

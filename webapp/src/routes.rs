@@ -38,7 +38,7 @@ fn cart_id(raw: &str) -> Result<CartId, ApiError> {
 }
 
 /// A client's `Idempotency-Key` becomes the update id, so a retried request is applied once.
-fn update_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn update_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     match req.headers().get("Idempotency-Key") {
         None => Ok(None),
         Some(v) => match v.to_str() {

@@ -263,6 +263,7 @@ impl ShopActivities {
             currency: req.currency,
             cart_id: Some(req.cart.id.to_string()),
             payment_ref: Some(req.payment_ref),
+            idempotency: None,
             lines: req
                 .cart
                 .lines

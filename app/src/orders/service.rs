@@ -19,6 +19,8 @@ pub enum OrdersError {
     Store(StoreError),
     #[error("Temporal: {0}")]
     Temporal(String),
+    #[error("this Idempotency-Key was already used for a different order")]
+    KeyReused,
 }
 
 /// The code of a change refused because the order's workflow no longer runs.
@@ -37,6 +39,7 @@ impl From<StoreError> for OrdersError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(id) => OrdersError::NotFound(id),
+            StoreError::KeyReused => OrdersError::KeyReused,
             other => OrdersError::Store(other),
         }
     }

@@ -14,6 +14,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("this Idempotency-Key was already used for a different order")]
+    KeyReused,
 }
 
 #[derive(Clone)]
@@ -31,6 +33,8 @@ pub struct NewOrder {
     pub cart_id: Option<String>,
     pub payment_ref: Option<String>,
     pub lines: Vec<OrderLine>,
+    /// A client's `Idempotency-Key` and the fingerprint of its request.
+    pub idempotency: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -97,11 +101,39 @@ impl OrderStore {
     /// Inserts the order and its lines in one transaction. A cart id already recorded returns
     /// the existing order instead: recording a checkout is safe to retry.
     pub async fn create(&self, order: &NewOrder) -> Result<Order, StoreError> {
+        if let Some(found) = self.existing(order).await? {
+            return Ok(found);
+        }
+        match self.insert(order).await {
+            Ok(made) => Ok(made),
+            // A concurrent twin (same cart or key) won the insert: answer with its order.
+            Err(e) => self.existing(order).await?.ok_or(e),
+        }
+    }
+
+    /// The order this request already made: the same cart, or the same idempotency key (which
+    /// must then come with the same request).
+    async fn existing(&self, order: &NewOrder) -> Result<Option<Order>, StoreError> {
         if let Some(cart_id) = &order.cart_id
             && let Some(id) = self.id_for_cart(cart_id).await?
         {
-            return self.get(id).await;
+            return Ok(Some(self.get(id).await?));
         }
+        let Some((key, fingerprint)) = &order.idempotency else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT id, request_fingerprint FROM orders WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        if row.try_get::<Option<String>, _>("request_fingerprint")?.as_ref() != Some(fingerprint) {
+            return Err(StoreError::KeyReused);
+        }
+        Ok(Some(self.get(row.try_get("id")?).await?))
+    }
+
+    async fn insert(&self, order: &NewOrder) -> Result<Order, StoreError> {
         let mut tx = self.pool.begin().await?;
         let ts = now();
         let customer_id = match (order.customer_id, &order.email) {
@@ -134,8 +166,8 @@ impl OrderStore {
             }
         };
         let id: i64 = sqlx::query(
-            "INSERT INTO orders (customer_id, status, total_cents, currency, email, cart_id, payment_ref, created_at, updated_at) \
-             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO orders (customer_id, status, total_cents, currency, email, cart_id, payment_ref, created_at, updated_at, \
+             idempotency_key, request_fingerprint) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
         )
         .bind(customer_id)
         .bind(order.total_cents.0 as i64)
@@ -144,6 +176,8 @@ impl OrderStore {
         .bind(order.cart_id.as_deref())
         .bind(order.payment_ref.as_deref())
         .bind(&ts)
+        .bind(order.idempotency.as_ref().map(|(k, _)| k.as_str()))
+        .bind(order.idempotency.as_ref().map(|(_, f)| f.as_str()))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
