@@ -363,3 +363,39 @@ async fn webhooks_need_a_valid_signature_and_a_redelivered_event_has_one_effect(
         StatusCode::OK
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_beats_the_payment_call_s_answer_still_makes_one_charge_and_one_order() {
+    use crate::helpers::{Faults, FaultyProxy};
+    // The first answer to creating the PaymentIntent is lost: the worker retries (same key)
+    // while the emulator's webhook for it arrives before the cart knows the PaymentIntent's id.
+    let Some(mut app) = TestApp::spawn_without_worker().await else {
+        return;
+    };
+    // Each call waits 2 s at the proxy: the webhook (1 s after the PaymentIntent is made)
+    // reaches the cart while the retry is still on its way.
+    let faults = Faults {
+        lose_responses: 1,
+        delay: Duration::from_secs(2),
+        path_prefix: "/v1/payment_intents".into(),
+    };
+    let proxy = FaultyProxy::start(&app.stripe.url, faults).await;
+    let mailer = app::email::Mailer::outbox(app.outbox.clone(), "Shop <shop@test>").unwrap();
+    app.start_worker(proxy.url.clone(), mailer);
+    let settings = Settings {
+        webhook_secret: Some(SECRET.into()),
+        checkout_wait: Duration::from_secs(30),
+        ..Settings::default()
+    };
+    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
+    let stripe = Emulator::of(&app);
+    stripe.register_webhook(&api.base).await;
+
+    let id = filled_cart(&api).await;
+    let (status, paid) = api.put(&format!("/cart/{id}/checkout"), "", None).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+    let intent = paid["receipt"]["payment_ref"].as_str().unwrap().to_owned();
+    assert!(proxy.hits() >= 2, "the lost answer was retried");
+    assert_eq!(stripe.intents_of(&id).await, vec!["succeeded"], "one PaymentIntent");
+    assert_eq!(orders_paid_by(&app, &intent).await, 1, "one order");
+}
