@@ -94,3 +94,45 @@ async fn restarting_temporal_on_its_database_keeps_open_carts() {
     assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
     app.stop_worker();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stripe_down_for_20_s_during_checkouts_loses_and_doubles_nothing() {
+    let Some(mut app) = TestApp::spawn_without_worker().await else {
+        return;
+    };
+    let proxy = FaultyProxy::start(&app.stripe.url, Faults::default()).await;
+    let mailer = app::email::Mailer::outbox(app.outbox.clone(), "Shop <shop@test>").unwrap();
+    app.start_worker(proxy.url.clone(), mailer);
+    let mut ids = vec![];
+    for n in 0..3 {
+        let id = app.new_cart().await;
+        app.add(&id, n, 1).await.unwrap();
+        app.set_email(&id, &format!("outage{n}@example.com")).await.unwrap();
+        ids.push(id);
+    }
+    proxy.set_down(true);
+    let checkouts: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (carts, id) = (app.carts.clone(), id.clone());
+            tokio::spawn(async move {
+                carts
+                    .checkout(&id, CheckoutRequest::default(), None, Duration::from_secs(90))
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    proxy.set_down(false);
+    for (id, checkout) in ids.iter().zip(checkouts) {
+        let view = checkout.await.unwrap().unwrap().expect("an outcome within the wait");
+        assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
+        let intents = app.payments().find_by_metadata("cart_id", id.as_str()).await.unwrap();
+        assert_eq!(
+            intents,
+            vec![view.payment_ref.clone().unwrap()],
+            "one PaymentIntent per cart"
+        );
+        assert!(view.order_id.is_some(), "one order per payment");
+    }
+}

@@ -20,6 +20,8 @@ pub struct Faults {
 pub struct FaultyProxy {
     pub url: String,
     hits: Arc<AtomicUsize>,
+    /// While set, every connection is dropped at once, as if the upstream were down.
+    down: Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -29,9 +31,15 @@ impl FaultyProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let hits = Arc::new(AtomicUsize::new(0));
         let (upstream, counter) = (upstream.to_owned(), hits.clone());
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let is_down = down.clone();
         let task = tokio::spawn(async move {
             let http = reqwest::Client::new();
             while let Ok((stream, _)) = listener.accept().await {
+                if is_down.load(Ordering::SeqCst) {
+                    drop(stream);
+                    continue;
+                }
                 let (http, upstream, faults, counter) =
                     (http.clone(), upstream.clone(), faults.clone(), counter.clone());
                 tokio::spawn(async move {
@@ -39,7 +47,12 @@ impl FaultyProxy {
                 });
             }
         });
-        Self { url, hits, task }
+        Self { url, hits, down, task }
+    }
+
+    /// Takes the upstream "down" (every connection dropped) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// Matching requests seen so far.
