@@ -290,6 +290,7 @@ on_both_backends!(
     a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator,
     an_open_order_whose_workflow_is_gone_is_not_changed_silently,
     post_orders_with_an_idempotency_key_makes_one_order,
+    guests_get_ids_of_their_own_even_all_at_once,
 );
 
 async fn the_order_contract(database_url: Option<String>) {
@@ -580,4 +581,56 @@ async fn post_orders_with_an_idempotency_key_makes_one_order(database_url: Optio
     assert_eq!(refused["error"]["code"], "idempotency_key_reused");
     let (_, list) = api.send(Method::GET, "/orders", None, Some(TOKEN)).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+}
+
+async fn guests_get_ids_of_their_own_even_all_at_once(database_url: Option<String>) {
+    let Some((app, api)) = spawn(database_url).await else {
+        return;
+    };
+    let guest = |n: u32| app::orders::NewOrder {
+        email: Some(format!("guest{n}@example.com")),
+        total_cents: app::domain::Cents(100),
+        currency: "usd".into(),
+        ..Default::default()
+    };
+    // Eight first-time guests at once: every one is recorded, each with its own customer.
+    let made = futures::future::join_all((0..8).map(|n| {
+        let (store, order) = (app.orders.store.clone(), guest(n));
+        async move { store.create(&order).await }
+    }))
+    .await;
+    let mut ids: Vec<i64> = made
+        .into_iter()
+        .map(|r| r.expect("a first-time guest is recorded at the first try").customer_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "{ids:?}");
+    assert!(ids.iter().all(|&id| id > app::orders::GUEST_IDS_FROM), "{ids:?}");
+
+    // An account's own id is taken as given and never meets a guest's; ids in the guests'
+    // range are refused at the edge.
+    let (s, account) = api
+        .send(
+            Method::POST,
+            "/orders",
+            Some(json!({"customer_id": 1, "total_amount": 1})),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!((s, &account["customer_id"]), (StatusCode::CREATED, &json!(1)));
+    let later = app.orders.store.create(&guest(99)).await.unwrap();
+    assert!(later.customer_id > app::orders::GUEST_IDS_FROM);
+    let (s, body) = api
+        .send(
+            Method::POST,
+            "/orders",
+            Some(json!({"customer_id": ids[0], "total_amount": 1})),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(
+        (s, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("customer_id"))
+    );
 }

@@ -194,10 +194,13 @@ async fn create_order(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state.token)?;
     let r: CreateOrderRequest = parse_json(&body, state.body_limit)?;
-    if r.customer_id < 1 {
+    if r.customer_id < 1 || r.customer_id >= app::orders::GUEST_IDS_FROM {
         return Err(ApiError::Unprocessable {
             field: "customer_id".into(),
-            message: "customer_id must be positive".into(),
+            message: format!(
+                "customer_id must be from 1 to {} (guest customers are numbered above)",
+                app::orders::GUEST_IDS_FROM - 1
+            ),
         });
     }
     // Everything the database would refuse is refused here first, as a 422 naming the field.

@@ -7,6 +7,10 @@ mod store;
 pub use service::{Orders, OrdersError};
 pub use store::{ListQuery, NewOrder, OrderStore, StoreError};
 
+/// Guest customers' ids start here (2^40); ids of accounts elsewhere (`POST /orders`) must be
+/// below it, so the two never meet.
+pub const GUEST_IDS_FROM: i64 = 1 << 40;
+
 use crate::domain::Cents;
 use serde::{Deserialize, Serialize};
 

@@ -148,12 +148,18 @@ impl OrderStore {
                 id
             }
             (None, email) => {
-                // A concurrent guest may take the same next id; the caller's retry resolves it.
                 let email = email.clone().unwrap_or_default().to_lowercase();
+                // Write first (SQLite then takes its write lock at once, instead of failing to
+                // upgrade a read lock under a concurrent writer); a known address wastes a number.
+                let n: i64 = sqlx::query("INSERT INTO guest_ids DEFAULT VALUES RETURNING id")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                // A known address keeps its customer; the same new one arriving at once: one row wins.
                 sqlx::query(
-                    "INSERT INTO customers (id, email, created_at) SELECT COALESCE(MAX(id), 0) + 1, $1, $2 FROM customers WHERE true \
-                     ON CONFLICT (email) DO NOTHING",
+                    "INSERT INTO customers (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
                 )
+                .bind(super::GUEST_IDS_FROM + n)
                 .bind(&email)
                 .bind(&ts)
                 .execute(&mut *tx)
