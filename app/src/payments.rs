@@ -190,16 +190,8 @@ impl Payments {
 
 fn payment_of(intent: stripe_shared::PaymentIntent) -> Payment {
     let failed = intent.last_payment_error.as_ref().map(|e| {
-        if e.code
-            .as_ref()
-            .is_some_and(|c| c.to_string().contains("authentication"))
-        {
-            "the card's authentication failed".to_owned()
-        } else {
-            e.message
-                .clone()
-                .unwrap_or_else(|| "the payment did not go through".into())
-        }
+        let code = e.code.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        crate::domain::payment::shopper_message(&code).to_owned()
     });
     let status = match intent.status {
         PaymentIntentStatus::Succeeded => PaymentStatus::Succeeded,
@@ -237,10 +229,11 @@ fn classify(err: StripeError) -> PaymentError {
                 .clone()
                 .or_else(|| errors.code.as_ref().map(|c| c.to_string()))
                 .unwrap_or_else(|| "card_declined".into());
-            let message = errors
-                .message
-                .clone()
-                .unwrap_or_else(|| "Your card was declined.".into());
+            let code = errors
+                .code
+                .as_ref()
+                .map_or_else(|| "card_declined".into(), |c| c.to_string());
+            let message = crate::domain::payment::shopper_message(&code);
             PaymentError::Declined(format!("{message} ({reason})"))
         }
         StripeError::Stripe(errors, status) if (400..500).contains(&status) && status != 409 && status != 429 => {

@@ -127,22 +127,12 @@ fn payment_event(event: &Value) -> Option<(CartId, PaymentEvent)> {
     };
     let intent = &event["data"]["object"];
     let cart = CartId::parse(intent["metadata"]["cart_id"].as_str()?).ok()?;
-    // Shoppers see a short message, never Stripe's raw error text.
-    let failure = (status == PaymentStatus::Failed).then(|| {
-        match intent["last_payment_error"]["code"].as_str().unwrap_or_default() {
-            "card_declined" => "Your card was declined.",
-            code if code.contains("authentication") => "the card's authentication failed",
-            _ => "the payment did not go through",
-        }
-        .to_owned()
-    });
     Some((
         cart,
         PaymentEvent {
             event_id: event["id"].as_str()?.to_owned(),
             intent: intent["id"].as_str()?.to_owned(),
             status,
-            failure,
         },
     ))
 }

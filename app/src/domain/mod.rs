@@ -2,7 +2,7 @@
 mod cart_id;
 mod email;
 mod money;
-mod payment;
+pub mod payment;
 mod quantity;
 
 pub use cart_id::CartId;

@@ -61,9 +61,8 @@ pub struct PaymentEvent {
     /// Stripe's event id: the same event delivered twice has one effect.
     pub event_id: String,
     pub intent: String,
+    /// What the event says; the cart asks Stripe before it acts on it.
     pub status: PaymentStatus,
-    #[serde(default)]
-    pub failure: Option<String>,
 }
 
 /// Who confirms the PaymentIntent with the card.
@@ -76,4 +75,14 @@ pub enum ConfirmBy {
     Server,
     /// The shopper's browser, with Stripe.js: the checkout answers with the client secret.
     Client,
+}
+
+/// What a shopper is told about a failed payment, by Stripe's error code: a short sentence,
+/// never Stripe's own error text.
+pub fn shopper_message(code: &str) -> &'static str {
+    match code {
+        "card_declined" => "Your card was declined.",
+        c if c.contains("authentication") => "the card's authentication failed",
+        _ => "the payment did not go through",
+    }
 }
