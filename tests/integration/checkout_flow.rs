@@ -24,7 +24,9 @@ impl Emulator {
     pub(crate) fn of(app: &TestApp) -> Self {
         Self {
             url: app.stripe.url.clone(),
-            http: reqwest::Client::new(),
+            // A fresh connection per call: aiohttp may close an idle one just as it is reused
+            // (CI saw hyper's UnexpectedMessage on the webhook registration).
+            http: reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(),
         }
     }
 
