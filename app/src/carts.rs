@@ -11,8 +11,8 @@ use temporalio_client::errors::{
     WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
 };
 use temporalio_client::{
-    Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowGetResultOptions, WorkflowIdReusePolicy,
-    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    Client, RpcOptions, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus,
+    WorkflowGetResultOptions, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +204,7 @@ impl Carts {
             .update_id(update_id.to_owned())
             .rpc_options(rpc_options(deadline))
             .build();
-        match change.clone() {
+        let result = match change.clone() {
             CartChange::Add(c) => {
                 let arg = Fingerprinted::new(c, print);
                 handle.execute_update(CartWorkflow::add_item, arg, opts).await
@@ -218,7 +218,22 @@ impl Carts {
                 handle.execute_update(CartWorkflow::set_email, arg, opts).await
             }
         }
-        .map_err(update_error)
+        .map_err(update_error);
+        self.tell_closed_from_missing(id, result).await
+    }
+
+    /// The server words an update to an ended workflow in more than one way ("already
+    /// completed", "update not found" when it ended while the update waited), so a NotFound
+    /// is settled by asking whether the cart exists at all.
+    async fn tell_closed_from_missing<T>(&self, id: &CartId, result: Result<T, CartsError>) -> Result<T, CartsError> {
+        if !matches!(result, Err(CartsError::NotFound)) {
+            return result;
+        }
+        let opts = WorkflowDescribeOptions::builder().rpc_options(self.rpc()).build();
+        match self.handle(id).describe(opts).await {
+            Ok(d) if d.status() != WorkflowExecutionStatus::Running => Err(CartsError::Closed),
+            _ => result,
+        }
     }
 
     /// Checks out and waits for the payment's outcome, at most `wait`. `Ok(None)` means the
@@ -237,10 +252,12 @@ impl Carts {
             .build();
         let arg = Fingerprinted::new(req, print.clone());
         let call = async {
-            self.handle(id)
+            let result = self
+                .handle(id)
                 .execute_update(CartWorkflow::checkout, arg, opts)
                 .await
-                .map_err(update_error)
+                .map_err(update_error);
+            self.tell_closed_from_missing(id, result).await
         };
         // The payment goes on when the wait runs out; so does it when the RPC's backstop
         // deadline shows up in one of its other guises.
