@@ -70,6 +70,11 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   export SHOP_STRIPE_BASE_URL="${SHOP_STRIPE_BASE_URL:-http://127.0.0.1:$STRIPE_PORT}"
   # The emulator signs its webhooks with this; real Stripe's comes from `stripe listen`.
   export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_dev_emulator}"
+  # The storefront pays through the emulator's Stripe.js, which takes any pk_ key.
+  export SHOP_STRIPE_JS_URL="${SHOP_STRIPE_JS_URL:-$SHOP_STRIPE_BASE_URL/js.stripe.com/v3/}"
+  export SHOP_STRIPE_PUBLISHABLE_KEY="${SHOP_STRIPE_PUBLISHABLE_KEY:-pk_test_emulator}"
+elif [ -z "${SHOP_STRIPE_PUBLISHABLE_KEY:-}" ]; then
+  echo "==> SHOP_STRIPE_PUBLISHABLE_KEY is not set: the storefront cannot take cards (set your pk_test_… key)"
 fi
 # Short enough to watch: a reminder after a minute of quiet, expiry after five.
 export SHOP_REMINDER_AFTER="${SHOP_REMINDER_AFTER:-1m}"
@@ -99,6 +104,8 @@ check_alive
 cat <<MSG
 
   Storefront        http://127.0.0.1:$HTTP_PORT/
+  Test cards        4242 4242 4242 4242 pays, 4000 0027 6000 3184 asks for 3-D Secure,
+                    4000 0000 0000 0002 is declined (any future expiry, any CVC)
   API docs          http://127.0.0.1:$HTTP_PORT/docs/   (OpenAPI: /openapi.json)
   Orders API        curl -H "Authorization: Bearer $SHOP_ORDERS_TOKEN" http://127.0.0.1:$HTTP_PORT/orders
   Temporal Web UI   http://127.0.0.1:$UI_PORT

@@ -64,6 +64,15 @@ pub struct Status {
     pub status: String,
 }
 
+/// What the storefront page needs to take cards with Stripe.js.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StorefrontSettings {
+    /// Where the page loads Stripe.js from: Stripe's own, or a local emulator's stand-in.
+    pub stripe_js_url: String,
+    /// The publishable key (`pk_…`) for `Stripe(key)`; `null` when card payments are not set up.
+    pub publishable_key: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `unknown_product`, `cart_locked`.

@@ -7,6 +7,7 @@
 //! - [`error`]: the one table from error kind to status and JSON error body.
 //! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
 //! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
+//! - [`storefront`]: `GET /storefront/config`, the page's Stripe.js URL and publishable key.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
 pub mod api;
@@ -15,4 +16,5 @@ pub mod fallback;
 pub mod orders;
 pub mod routes;
 pub mod startup;
+pub mod storefront;
 pub mod webhook;

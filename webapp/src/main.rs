@@ -5,6 +5,7 @@ use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
 use webapp::startup::{Application, Settings};
+use webapp::storefront::StorefrontConfig;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,6 +21,13 @@ async fn main() -> anyhow::Result<()> {
         ..Settings::default()
     };
     tracing::info!(origins = ?settings.cors_origins, "CORS allow-list");
+    settings.storefront = StorefrontConfig::from_env(&env)?;
+    match &settings.storefront.publishable_key {
+        Some(_) => {
+            tracing::info!(stripe_js = %settings.storefront.stripe_js_url, "storefront takes cards with Stripe.js")
+        }
+        None => tracing::warn!("SHOP_STRIPE_PUBLISHABLE_KEY is not set: the storefront cannot take cards"),
+    }
     settings.webhook_secret = env.get("STRIPE_WEBHOOK_SECRET").map(str::to_owned);
     if settings.webhook_secret.is_none() {
         tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: /stripe/webhook is off; payments settle by status checks");

@@ -2,6 +2,7 @@ use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::orders::OrdersState;
 use crate::routes::{self, State};
+use crate::storefront::StorefrontConfig;
 use crate::webhook::WebhookSecret;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -28,6 +29,8 @@ pub struct Settings {
     pub orders: Option<(Orders, String)>,
     /// Stripe's webhook signing secret (`whsec_…`); `None` leaves `/stripe/webhook` unmounted.
     pub webhook_secret: Option<String>,
+    /// Stripe.js and the publishable key the storefront page pays with.
+    pub storefront: StorefrontConfig,
 }
 
 impl Default for Settings {
@@ -39,6 +42,7 @@ impl Default for Settings {
             cors_origins: vec![],
             orders: None,
             webhook_secret: None,
+            storefront: StorefrontConfig::default(),
         }
     }
 }
@@ -93,6 +97,7 @@ impl Application {
             })
         });
         let webhook = settings.webhook_secret.map(|s| web::Data::new(WebhookSecret(s)));
+        let storefront = web::Data::new(settings.storefront);
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -112,7 +117,9 @@ impl Application {
                     }
                     .into()
                 }))
-                .configure(routes::configure);
+                .app_data(storefront.clone())
+                .configure(routes::configure)
+                .configure(crate::storefront::configure);
             let app = match &orders {
                 Some(orders) => app.app_data(orders.clone()).configure(crate::orders::configure),
                 None => app,
