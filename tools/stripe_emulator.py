@@ -14,7 +14,11 @@ runs localstripe's aiohttp app in-process and adds:
     replay gets the stored answer, errors included, a reuse with other
     parameters gets idempotency_error, and the cache survives a restart;
   * a per-instance state file, so parallel emulators never share data;
-  * binding to one host instead of all interfaces.
+  * binding to one host instead of all interfaces;
+  * PaymentIntent search by metadata (tools/stripe_search.py);
+  * the browser's side of a card payment: a Stripe.js of our own at
+    /js.stripe.com/v3/ (tools/stripe_js/v3.js), and the publishable key
+    accepted where Stripe accepts it.
 """
 
 import argparse
@@ -26,12 +30,15 @@ import json
 import logging
 import os
 import pickle
+import re
 import shutil
 import tempfile
 import time
 
 from aiohttp import web
 from localstripe import resources, server
+
+import stripe_search
 
 # --- per-instance state file ------------------------------------------------
 # localstripe hard-codes '/tmp/localstripe.pickle' (TMPDIR is ignored), so
@@ -167,6 +174,57 @@ def _reroute(original, replacement):
 
 _reroute(_orig_pi_confirm, _pi_confirm)
 _reroute(_orig_pi_authenticate, _pi_authenticate)
+
+# --- the browser's calls ------------------------------------------------------
+# Real Stripe.js creates the PaymentMethod and confirms the PaymentIntent with
+# the publishable key (the confirm also needs the PaymentIntent's client
+# secret); localstripe takes a pk_ key only for tokens, sources and 3-D Secure,
+# so a browser could not pay.  Let those two calls through as Stripe does.
+_BROWSER_CALLS = (re.compile(r'^/v1/payment_methods$'),
+                  re.compile(r'^/v1/payment_intents/(pi_\w+)/confirm$'))
+
+
+@web.middleware
+async def publishable_key_middleware(request, handler):
+    if request.method != 'POST' or server.get_api_key(request):
+        return await server.auth_middleware(request, handler)
+    for pattern in _BROWSER_CALLS:
+        match = pattern.match(request.path)
+        if not match:
+            continue
+        data = await server.get_post_data(request, remove_auth=False) or {}
+        key = data.get('key')
+        if not (isinstance(key, str) and key.startswith('pk_')):
+            break
+        if match.groups():
+            pi = resources.store.get('payment_intent:' + match.group(1))
+            if pi is None or data.get('client_secret') != pi.client_secret:
+                # Stripe's answer to a publishable key without the secret.
+                raise resources.UserError(401, 'Unauthorized')
+        return await handler(request)
+    return await server.auth_middleware(request, handler)
+
+
+# --- Stripe.js ----------------------------------------------------------------
+# localstripe's fake Stripe.js ignores the card in confirmCardPayment and always
+# asks for 3-D Secure, so a page tested against it would pass with any card.
+# Ours (tools/stripe_js/v3.js) confirms with the card typed into the element
+# and asks only when the PaymentIntent needs it; it replaces localstripe's.
+STRIPE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'stripe_js', 'v3.js')
+
+
+@web.middleware
+async def stripe_js_middleware(request, handler):
+    if request.path == '/js.stripe.com/v3/' and request.method in ('GET',
+                                                                   'HEAD'):
+        with open(STRIPE_JS, encoding='utf-8') as f:
+            resp = web.Response(text=f.read(),
+                                content_type='application/javascript')
+        # Read from disk per request, and never cached: an edit shows on reload.
+        resp.headers['Cache-Control'] = 'no-store'
+        return resp
+    return await handler(request)
 
 # --- response patching --------------------------------------------------------
 # Required (non-Option) fields in async-stripe-shared 1.0.0-rc.10:
@@ -403,10 +461,16 @@ def main():
     resources.store.try_load_from_disk()
     _load_idempotency()
 
-    # Outermost first: replays must bypass everything, and idempotency must
-    # cache the already-patched body.
-    server.app.middlewares.insert(0, idempotency_middleware)
-    server.app.middlewares.insert(1, compat_middleware)
+    # Outermost first: Stripe.js is a file, not an API answer; replays must
+    # bypass everything, and idempotency must cache the already-patched body.
+    # The publishable-key check takes localstripe's auth check's place.
+    server.app.middlewares.insert(0, stripe_js_middleware)
+    server.app.middlewares.insert(1, idempotency_middleware)
+    server.app.middlewares.insert(2, compat_middleware)
+    auth = server.app.middlewares.index(server.auth_middleware)
+    server.app.middlewares[auth] = publishable_key_middleware
+    # Innermost: past auth and error handling, before localstripe's routes.
+    server.app.middlewares.append(stripe_search.search_middleware)
 
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     web.run_app(server.app, host=args.host, port=args.port)

@@ -92,6 +92,8 @@ pub enum CartError {
     Empty,
     #[error("the cart is {} and can no longer be changed", .0.as_str())]
     Locked(CartStatus),
+    #[error("the last payment's outcome is being confirmed with the bank; try again shortly")]
+    PaymentPending,
 }
 
 impl CartError {
@@ -105,6 +107,7 @@ impl CartError {
             CartError::EmailRequired => "email_required",
             CartError::Empty => "cart_empty",
             CartError::Locked(_) => "cart_locked",
+            CartError::PaymentPending => "payment_pending",
         }
     }
 
@@ -178,6 +181,8 @@ impl Cart {
     fn ensure_open(&self) -> Result<(), CartError> {
         if self.status.is_open() {
             Ok(())
+        } else if self.payment_pending() {
+            Err(CartError::PaymentPending)
         } else {
             Err(CartError::Locked(self.status))
         }
@@ -324,6 +329,11 @@ impl Cart {
         self.lines.iter().map(|l| l.quantity.get()).sum()
     }
 
+    /// A checkout whose payment call got no clear answer, being looked up at Stripe.
+    pub fn payment_pending(&self) -> bool {
+        self.status == CartStatus::CheckingOut && self.payment_unsettled
+    }
+
     pub fn line(&self, product_id: ProductId) -> Option<&Line> {
         self.lines.iter().find(|l| l.product_id == product_id)
     }
@@ -361,6 +371,7 @@ impl Cart {
             payment_ref: self.payment_ref.clone(),
             payment_error: self.payment_error.clone(),
             order_id: self.order_id,
+            payment_pending: self.payment_pending(),
             payment: self.payment.as_ref().map(|p| PaymentView {
                 payment_intent: p.intent.clone(),
                 status: p.status,
@@ -388,6 +399,10 @@ pub struct CartView {
     /// The order this cart became at checkout.
     #[serde(default)]
     pub order_id: Option<i64>,
+    /// The last payment call got no clear answer and Stripe is being asked what became of it;
+    /// until then the cart refuses changes (`payment_pending`).
+    #[serde(default)]
+    pub payment_pending: bool,
     /// The checkout's PaymentIntent, with what the browser needs while the shopper must act.
     #[serde(default)]
     pub payment: Option<PaymentView>,

@@ -109,6 +109,7 @@ impl ShopConfig {
             expire_after: env.duration("SHOP_CART_TTL", production.expire_after)?,
             activity_timeout: env.duration("SHOP_ACTIVITY_TIMEOUT", production.activity_timeout)?,
             order_attempts: env.parse("SHOP_ORDER_ATTEMPTS", production.order_attempts)?,
+            payment_attempts: env.parse("SHOP_PAYMENT_ATTEMPTS", production.payment_attempts)?,
             payment_check_after: env.duration("SHOP_PAYMENT_CHECK_AFTER", production.payment_check_after)?,
             payment_wait: env.duration("SHOP_PAYMENT_WAIT", production.payment_wait)?,
         };

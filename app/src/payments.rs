@@ -4,13 +4,14 @@
 //! Every charge carries an idempotency key derived from the cart id and checkout attempt, never a
 //! random one: Temporal retries the activity, and Stripe must then answer the retry with the
 //! payment it already made instead of charging again.
-use crate::domain::{Cents, Payment, PaymentStatus};
+use crate::domain::{Cents, Payment, PaymentLookup, PaymentStatus};
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
     CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, ListPaymentIntent, RetrievePaymentIntent,
+    SearchPaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
 use stripe_shared::PaymentIntentStatus;
@@ -82,8 +83,20 @@ impl Payments {
     /// confirms it at once; without, it waits for the shopper's browser to confirm it with
     /// Stripe.js. The idempotency key makes a retry answer with the same PaymentIntent.
     pub async fn start(&self, charge: &Charge, confirm_with: Option<&str>) -> Result<Payment, PaymentError> {
+        self.create(charge, confirm_with)
+            .await
+            .map(payment_of)
+            .map_err(classify)
+    }
+
+    async fn create(
+        &self,
+        charge: &Charge,
+        confirm_with: Option<&str>,
+    ) -> Result<stripe_shared::PaymentIntent, StripeError> {
         let metadata: HashMap<String, String> = charge.metadata.iter().cloned().collect();
-        let mut request = CreatePaymentIntent::new(charge.amount.0 as i64, currency(&charge.currency)?)
+        let currency = currency(&charge.currency).map_err(|e| StripeError::ConfigError(e.to_string()))?;
+        let mut request = CreatePaymentIntent::new(charge.amount.0 as i64, currency)
             .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods {
                 enabled: true,
                 allow_redirects: Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never),
@@ -96,13 +109,55 @@ impl Payments {
         if let Some(email) = &charge.receipt_email {
             request = request.receipt_email(email.clone());
         }
-        let intent = request
+        let key = IdempotencyKey::new(&charge.idempotency_key).map_err(|e| StripeError::ConfigError(e.to_string()))?;
+        request
             .customize()
-            .request_strategy(idempotent(&charge.idempotency_key)?)
+            .request_strategy(RequestStrategy::Idempotent(key))
             .send(&self.client)
             .await
-            .map_err(classify)?;
-        Ok(payment_of(intent))
+    }
+
+    /// Finds out what became of an attempt whose payment call never got a clear answer. The
+    /// call is sent again under its key (the cart is locked, so the parameters are the same):
+    /// Stripe then answers with the PaymentIntent it made, or with the error it stored. A
+    /// stored 5xx or an `idempotency_error` leaves it open whether one was made, so Stripe is
+    /// searched by the attempt's metadata; search lags behind writes, so an empty result
+    /// counts as "none" only on the `last_look`. Any other 4xx was refused before anything ran.
+    pub async fn recover(
+        &self,
+        charge: &Charge,
+        confirm_with: Option<&str>,
+        last_look: bool,
+    ) -> Result<PaymentLookup, PaymentError> {
+        match self.create(charge, confirm_with).await {
+            Ok(intent) => Ok(PaymentLookup::Found(payment_of(intent))),
+            Err(e @ StripeError::Stripe(_, 402)) => Err(classify(e)),
+            Err(StripeError::Stripe(e, status))
+                if status >= 500 || e.type_ == stripe_shared::ApiErrorsType::IdempotencyError =>
+            {
+                let query = charge
+                    .metadata
+                    .iter()
+                    .map(|(k, v)| format!("metadata['{k}']:'{v}'"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                // A failed search proves nothing either way: retried, never taken for "none".
+                let found = SearchPaymentIntent::new(query)
+                    .limit(10)
+                    .send(&self.client)
+                    .await
+                    .map_err(|e| PaymentError::Transient(format!("search: {}", classify(e))))?;
+                Ok(match found.data.into_iter().next() {
+                    Some(intent) => PaymentLookup::Found(payment_of(intent)),
+                    None if last_look => PaymentLookup::Absent,
+                    None => PaymentLookup::NotYet,
+                })
+            }
+            Err(e) => match classify(e) {
+                PaymentError::Rejected(_) => Ok(PaymentLookup::Absent),
+                other => Err(other),
+            },
+        }
     }
 
     /// The PaymentIntent as Stripe has it now.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use webapp::startup::Settings;
 
-const SECRET: &str = "whsec_test_secret";
+pub(crate) const SECRET: &str = "whsec_test_secret";
 /// A card that asks for 3-D Secure (localstripe's list).
 pub(crate) const THREE_DS_CARD: &str = "4000002500003155";
 
@@ -46,7 +46,7 @@ impl Emulator {
     }
 
     /// Sends webhooks for this app's events to `gateway` signed with [`SECRET`].
-    async fn register_webhook(&self, gateway: &str) {
+    pub(crate) async fn register_webhook(&self, gateway: &str) {
         let url = format!("{gateway}/stripe/webhook");
         let r = self
             .http
@@ -92,7 +92,7 @@ impl Emulator {
     }
 
     /// The statuses of this cart's PaymentIntents.
-    async fn intents_of(&self, cart: &str) -> Vec<String> {
+    pub(crate) async fn intents_of(&self, cart: &str) -> Vec<String> {
         let r = self
             .http
             .get(format!("{}/v1/payment_intents?limit=100", self.url))
@@ -128,7 +128,7 @@ async fn spawn(timing: CartTiming, webhook: bool) -> Option<(TestApp, Api, Emula
 }
 
 /// A cart with a line and an email, ready to check out.
-async fn filled_cart(api: &Api) -> String {
+pub(crate) async fn filled_cart(api: &Api) -> String {
     let id = api.new_cart().await;
     assert_eq!(api.add(&id, 1, 1).await.0, StatusCode::OK);
     let (status, _) = api
@@ -193,7 +193,7 @@ async fn three_d_secure_approved_in_the_browser_completes_by_webhook() {
     assert_eq!(orders_paid_by(&app, &intent).await, 1, "one order for the payment");
 }
 
-async fn orders_paid_by(app: &TestApp, intent: &str) -> usize {
+pub(crate) async fn orders_paid_by(app: &TestApp, intent: &str) -> usize {
     let query = app::orders::ListQuery {
         limit: 100,
         ..Default::default()

@@ -11,6 +11,7 @@ mod durability;
 mod email;
 mod faults;
 mod migrations;
+mod payment_recovery;
 mod payments;
 mod replay;
 mod starter;

@@ -113,3 +113,74 @@ async fn the_emulator_keeps_idempotent_answers_across_a_restart_errors_included(
         vec![paid]
     );
 }
+
+/// Stripe's answers that leave it open whether a PaymentIntent was made, which the emulator
+/// cannot be made to give on cue: a stored 500 and an `idempotency_error`. A small in-process
+/// fake plays them; the lookup must then trust the search, and an empty search only on its
+/// last look.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lookup_after_a_stored_500_or_a_reused_key_trusts_the_search() {
+    use app::domain::PaymentLookup;
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    app::install_crypto_provider();
+    let intent = json!({
+        "id": "pi_found", "object": "payment_intent", "amount": 1234, "amount_capturable": 0,
+        "amount_received": 1234, "capture_method": "automatic", "confirmation_method": "automatic",
+        "created": 1_700_000_000, "currency": "usd", "livemode": false, "metadata": {"cart_id": "k"},
+        "payment_method_types": ["card"], "status": "succeeded",
+    });
+    let search = |data: Vec<serde_json::Value>| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "object": "search_result", "url": "/v1/payment_intents/search", "has_more": false,
+            "next_page": null, "data": data,
+        }))
+    };
+
+    let stripe = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/payment_intents"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(json!({"error": {"type": "api_error", "message": "boom"}})),
+        )
+        .mount(&stripe)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/payment_intents/search"))
+        .respond_with(search(vec![intent]))
+        .mount(&stripe)
+        .await;
+    let payments = Payments::new("sk_test_x", Some(&stripe.uri()), "pm_card_visa").unwrap();
+    match payments
+        .recover(&charge("k"), Some("pm_card_visa"), false)
+        .await
+        .unwrap()
+    {
+        PaymentLookup::Found(p) => assert_eq!((p.intent.as_str(), p.status), ("pi_found", PaymentStatus::Succeeded)),
+        other => panic!("{other:?}"),
+    }
+
+    let stripe = MockServer::start().await;
+    let reused = json!({"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters"}});
+    Mock::given(method("POST"))
+        .and(path("/v1/payment_intents"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(reused))
+        .mount(&stripe)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/payment_intents/search"))
+        .respond_with(search(vec![]))
+        .mount(&stripe)
+        .await;
+    let payments = Payments::new("sk_test_x", Some(&stripe.uri()), "pm_card_visa").unwrap();
+    let first = payments
+        .recover(&charge("k"), Some("pm_card_visa"), false)
+        .await
+        .unwrap();
+    let last = payments
+        .recover(&charge("k"), Some("pm_card_visa"), true)
+        .await
+        .unwrap();
+    assert_eq!((first, last), (PaymentLookup::NotYet, PaymentLookup::Absent));
+}

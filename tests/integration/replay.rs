@@ -63,6 +63,17 @@ async fn live_histories_of_the_main_paths_replay() {
     // (and `checkout_after_decline.json` from before the orders patch).
     recorded.push(("checkout_v2_with_order", app.history_json(&id).await));
 
+    // A payment call Stripe refused: the attempt is looked up before the cart may pay again
+    // (since the payment-recovery patch), and the next attempt pays.
+    let id = app.new_cart().await;
+    app.add(&id, 2, 1).await.unwrap();
+    app.set_email(&id, "lookup@example.com").await.unwrap();
+    let refused = app.checkout(&id, Some("pm_does_not_exist")).await.unwrap();
+    assert_eq!(refused.status, app::cart::CartStatus::PaymentFailed);
+    app.checkout(&id, None).await.unwrap();
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("payment_recovery_then_paid", app.history_json(&id).await));
+
     // 3-D Secure: the checkout waits for the shopper, and a status check finds the outcome.
     let mut input = app.input();
     input.timing.payment_check_after = Duration::from_millis(300);

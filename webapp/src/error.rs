@@ -59,7 +59,7 @@ impl ApiError {
             }
             ApiError::Carts(CartsError::AlreadyExists) => (StatusCode::CONFLICT, "cart_exists".into(), None),
             ApiError::Carts(CartsError::Closed) => (StatusCode::CONFLICT, "cart_closed".into(), None),
-            ApiError::Carts(CartsError::Refused(r)) if r.code == "cart_locked" => {
+            ApiError::Carts(CartsError::Refused(r)) if r.code == "cart_locked" || r.code == "payment_pending" => {
                 (StatusCode::CONFLICT, r.code.clone(), None)
             }
             ApiError::Carts(CartsError::Refused(r)) => (

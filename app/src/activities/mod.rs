@@ -2,7 +2,7 @@
 //! cart id and attempt, and an email is at worst sent twice after a crash at the wrong instant.
 use crate::cart::CartView;
 use crate::domain::{CartId, Cents};
-use crate::domain::{Payment, PaymentStatus};
+use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::email::{self, MailError, Mailer};
 use crate::orders::{NewOrder, OrderLine, OrderStatus, Orders};
 use crate::payments::{Charge, PaymentError, Payments};
@@ -141,6 +141,14 @@ pub struct OrderRecord {
     pub refund_error: Option<String>,
 }
 
+/// A lookup of an attempt's PaymentIntent; see [`Payments::recover`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoverPayment {
+    pub charge: ChargeRequest,
+    /// An empty search now means no PaymentIntent was made.
+    pub last_look: bool,
+}
+
 /// A full refund; the key makes a repeated refund a no-op at Stripe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundRequest {
@@ -154,6 +162,18 @@ pub struct ShopActivities {
     pub mailer: Mailer,
     /// Where links in emails point, e.g. `https://shop.example.com`.
     pub storefront_url: String,
+}
+
+impl ShopActivities {
+    /// The card the server confirms with: the shopper's PaymentMethod, none when the browser
+    /// confirms, the test card in test mode; live mode never charges a card of its choosing.
+    fn confirm_with<'a>(&'a self, req: &'a ChargeRequest) -> Option<&'a str> {
+        match (&req.payment_method, req.client_confirms) {
+            (Some(pm), _) => Some(pm.as_str()),
+            (None, true) => None,
+            (None, false) => self.payments.test_card(),
+        }
+    }
 }
 
 #[activities]
@@ -196,12 +216,7 @@ impl ShopActivities {
         ctx: ActivityContext,
         req: ChargeRequest,
     ) -> Result<Payment, ActivityError> {
-        let confirm_with = match (&req.payment_method, req.client_confirms) {
-            (Some(pm), _) => Some(pm.as_str()),
-            (None, true) => None,
-            // Live mode never charges a card of the server's choosing.
-            (None, false) => self.payments.test_card(),
-        };
+        let confirm_with = self.confirm_with(&req);
         match heartbeating(&ctx, self.payments.start(&req.charge(), confirm_with)).await {
             Ok(payment) => {
                 tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, intent = %payment.intent,
@@ -209,6 +224,30 @@ impl ShopActivities {
                 Ok(payment)
             }
             Err(e) => Err(payment_failure(&req.cart_id, ctx.info().attempt, e)),
+        }
+    }
+
+    /// What became of an attempt whose `start_payment` never got a clear answer (see
+    /// [`Payments::recover`]); the cart refuses changes until this is known.
+    #[activity(name = "recover_payment")]
+    pub async fn recover_payment(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        req: RecoverPayment,
+    ) -> Result<PaymentLookup, ActivityError> {
+        let charge = req.charge.charge();
+        let confirm_with = self.confirm_with(&req.charge);
+        match heartbeating(&ctx, self.payments.recover(&charge, confirm_with, req.last_look)).await {
+            Ok(lookup) => {
+                let found = match &lookup {
+                    PaymentLookup::Found(p) => p.status.as_str(),
+                    PaymentLookup::Absent => "absent",
+                    PaymentLookup::NotYet => "not_yet",
+                };
+                tracing::info!(cart_id = %req.charge.cart_id, checkout = req.charge.attempt, found, "payment looked up");
+                Ok(lookup)
+            }
+            Err(e) => Err(payment_failure(&req.charge.cart_id, ctx.info().attempt, e)),
         }
     }
 

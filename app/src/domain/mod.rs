@@ -8,7 +8,7 @@ mod quantity;
 pub use cart_id::CartId;
 pub use email::Email;
 pub use money::Cents;
-pub use payment::{ConfirmBy, Payment, PaymentEvent, PaymentStatus};
+pub use payment::{ConfirmBy, Payment, PaymentEvent, PaymentLookup, PaymentStatus};
 pub use quantity::Quantity;
 
 /// A catalogue product's id. Any `u32` parses; whether it exists is the catalogue's question.

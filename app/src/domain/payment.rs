@@ -86,3 +86,14 @@ pub fn shopper_message(code: &str) -> &'static str {
         _ => "the payment did not go through",
     }
 }
+
+/// What a lookup of an attempt whose payment call never got a clear answer found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentLookup {
+    /// The attempt's PaymentIntent exists; its status says what happened.
+    Found(Payment),
+    /// Stripe never made one: nothing was charged, the cart may try again.
+    Absent,
+    /// Not found yet, but Stripe's search lags behind writes; ask again later.
+    NotYet,
+}

@@ -4,11 +4,12 @@
 //! One inactivity timer runs at a time. Every change cancels it and starts the next one, which
 //! is due at the next reminder stage or at expiry, counted from the last change.
 use crate::activities::{
-    CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, RefundRequest, ShopActivities,
+    CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, RecoverPayment, RefundRequest,
+    ShopActivities,
 };
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
 use crate::catalogue::Catalogue;
-use crate::domain::{CartId, ConfirmBy, Payment, PaymentEvent, PaymentStatus};
+use crate::domain::{CartId, ConfirmBy, Payment, PaymentEvent, PaymentLookup, PaymentStatus};
 use crate::workflows::fingerprint::Fingerprinted;
 use serde::{Deserialize, Serialize};
 use std::error::Error;
@@ -33,6 +34,11 @@ pub const ORDERS_PATCH: &str = "orders-v1";
 /// 3-D Secure), and learns the outcome by webhook or status check (see `checkout_payment`).
 pub const CHECKOUT_V2_PATCH: &str = "checkout-v2";
 
+/// Patch marker for settling an attempt whose payment call got no clear answer before the
+/// cart may change or pay again (see `recover_payment`); before it, such a cart was left
+/// open and its next checkout reused the attempt's key.
+pub const PAYMENT_RECOVERY_PATCH: &str = "payment-recovery";
+
 /// Most webhook event ids a cart remembers to drop a redelivered one.
 const SEEN_EVENTS: usize = 64;
 
@@ -47,6 +53,9 @@ pub struct CartTiming {
     /// Attempts at recording a paid checkout as an order before the payment is refunded.
     #[serde(default = "default_order_attempts")]
     pub order_attempts: u32,
+    /// Attempts at the payment call before its outcome counts as unknown and is looked up.
+    #[serde(default = "default_payment_attempts")]
+    pub payment_attempts: u32,
     /// First status check of a payment no webhook has settled; doubles up to ten minutes.
     #[serde(default = "default_payment_check_after")]
     pub payment_check_after: Duration,
@@ -68,6 +77,10 @@ fn default_order_attempts() -> u32 {
     6
 }
 
+fn default_payment_attempts() -> u32 {
+    8
+}
+
 impl CartTiming {
     /// Production: remind after an hour and a day, keep a cart for a week.
     pub fn production() -> Self {
@@ -76,6 +89,7 @@ impl CartTiming {
             expire_after: Duration::from_secs(7 * 24 * 3600),
             activity_timeout: Duration::from_secs(30),
             order_attempts: default_order_attempts(),
+            payment_attempts: default_payment_attempts(),
             payment_check_after: default_payment_check_after(),
             payment_wait: default_payment_wait(),
         }
@@ -320,10 +334,18 @@ impl CartWorkflow {
     /// The checkout with a PaymentIntent of its own: create it (confirmed by the server, or
     /// left for the browser), then wait for its outcome, by webhook or by status check.
     async fn checkout_payment(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        // Asked here, beside `CHECKOUT_V2_PATCH`, not where a failure is handled: the marker
+        // then sits at the same point of every checkout's history.
+        let recovers = ctx.patched(PAYMENT_RECOVERY_PATCH);
         let request = ctx.state(|s| s.charge_request());
         let opts = ctx.state(|s| payment_options(&s.input.timing));
         match ctx.execute_activity(ShopActivities::start_payment, request, opts).await {
             Ok(payment) => ctx.state_mut(|s| s.cart.payment = Some(payment)),
+            Err(e) if recovers && super::failure::application_failure(&e, DECLINED).is_none() => {
+                if !Self::recover_payment(ctx, &e).await? {
+                    return Ok(());
+                }
+            }
             Err(e) => {
                 Self::payment_failed(ctx, &e);
                 return Ok(());
@@ -340,6 +362,69 @@ impl CartWorkflow {
                 Ok(())
             }
         }
+    }
+
+    /// The payment call ran out of retries or was refused, so whether Stripe made a
+    /// PaymentIntent is unknown. The cart stays locked (changes get `payment_pending`) while
+    /// Stripe is asked what became of this attempt, and a new attempt is never started before
+    /// the answer. `true`: the PaymentIntent was found and is settled as usual.
+    async fn recover_payment(
+        ctx: &mut WorkflowContext<Self>,
+        cause: &temporalio_sdk::ActivityExecutionError,
+    ) -> WorkflowResult<bool> {
+        if !ctx.is_replaying() {
+            tracing::warn!(error = %super::failure::root_message(cause), "payment outcome unknown; looking it up");
+        }
+        ctx.state_mut(|s| s.cart.payment_unsettled = true);
+        let timing = ctx.state(|s| s.input.timing.clone());
+        let mut last_look = false;
+        let found = loop {
+            let req = RecoverPayment {
+                charge: ctx.state(|s| s.charge_request()),
+                last_look,
+            };
+            let opts = super::retry_forever(timing.activity_timeout);
+            match ctx.execute_activity(ShopActivities::recover_payment, req, opts).await {
+                Ok(PaymentLookup::Found(payment)) => break Some(payment),
+                Ok(PaymentLookup::Absent) => break None,
+                Ok(PaymentLookup::NotYet) => {
+                    last_look = true;
+                    if let TimerResult::Cancelled = ctx.timer(timing.payment_check_after).await {
+                        return Err(WorkflowTermination::cancelled());
+                    }
+                }
+                Err(e) => {
+                    // Only a decline ends the retries: the replayed call says the card failed.
+                    let reason = super::failure::application_failure(&e, DECLINED)
+                        .unwrap_or_else(|| "the payment did not go through".into());
+                    ctx.state_mut(|s| {
+                        s.cart.payment_unsettled = false;
+                        s.cart.declined(reason)
+                    });
+                    return Ok(false);
+                }
+            }
+        };
+        ctx.state_mut(|s| s.cart.payment_unsettled = false);
+        let Some(payment) = found else {
+            ctx.state_mut(|s| {
+                s.cart
+                    .declined("the payment did not go through and nothing was charged; please try again".into())
+            });
+            return Ok(false);
+        };
+        // A PaymentIntent the server was to confirm but never did waits for nobody: cancel it.
+        let orphaned = payment.status == PaymentStatus::RequiresPayment && !ctx.state(|s| s.client_confirms);
+        let intent = payment.intent.clone();
+        ctx.state_mut(|s| s.cart.payment = Some(payment));
+        if orphaned {
+            let opts = super::retry_forever(timing.activity_timeout);
+            let seen = ctx
+                .execute_activity(ShopActivities::cancel_payment, intent, opts)
+                .await?;
+            ctx.state_mut(|s| s.set_payment(seen));
+        }
+        Ok(true)
     }
 
     /// Waits until the PaymentIntent's outcome is known. A webhook event for it wakes the wait
@@ -774,7 +859,7 @@ fn payment_options(timing: &CartTiming) -> ActivityOptions {
                 .initial_interval(Duration::from_millis(500))
                 .backoff_coefficient(2.0)
                 .maximum_interval(Duration::from_secs(30))
-                .maximum_attempts(8)
+                .maximum_attempts(timing.payment_attempts.max(1))
                 .build(),
         )
         .build()

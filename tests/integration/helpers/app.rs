@@ -22,6 +22,7 @@ pub fn fast_timing() -> CartTiming {
         expire_after: Duration::from_secs(120),
         activity_timeout: Duration::from_secs(5),
         order_attempts: 2,
+        payment_attempts: 8,
         // Long, so a test that expects a webhook to settle a payment cannot pass by a status check.
         payment_check_after: Duration::from_secs(120),
         payment_wait: Duration::from_secs(120),
@@ -118,6 +119,23 @@ impl TestApp {
         let bin = super::workspace_binary("worker");
         let log = self.dir.path().join(format!("{log}.log"));
         super::ChildProc::spawn(&bin, &[], &self.worker_env(stripe_url), &log)
+    }
+
+    /// The gateway binary (webapp) in front of this app on 127.0.0.1:`port`, with `extra`
+    /// variables on top of the ones it needs to join, its output in `<log>.log` in the test's
+    /// folder. Killed when dropped.
+    pub fn gateway_process(&self, port: u16, extra: &[(&'static str, String)], log: &str) -> super::ChildProc {
+        let bin = super::workspace_binary("webapp");
+        let log = self.dir.path().join(format!("{log}.log"));
+        let mut env = vec![
+            ("TEMPORAL_ADDRESS", self.temporal.address()),
+            ("SHOP_TASK_QUEUE", self.task_queue.clone()),
+            ("SHOP_HTTP_ADDRESS", format!("127.0.0.1:{port}")),
+            ("SHOP_DATA_DIR", self.dir.path().display().to_string()),
+            ("RUST_LOG", "info".into()),
+        ];
+        env.extend_from_slice(extra);
+        super::ChildProc::spawn(&bin, &[], &env, &log)
     }
 
     pub fn start_worker(&mut self, stripe_url: String, mailer: Mailer) {
