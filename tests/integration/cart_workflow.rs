@@ -178,6 +178,50 @@ async fn a_declined_card_leaves_the_cart_open_and_a_retry_can_pay() {
     assert_eq!(view.total_cents, Cents(39_900 + 59_900));
 }
 
+/// A change that arrives while a reminder is being sent must not make the workflow send the
+/// same stage again once the email is out. Mailgun (a fake in the test) takes 2 s to answer,
+/// so the change lands mid-send.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_during_a_reminder_s_send_does_not_send_the_stage_again() {
+    use crate::helpers::TestAppOptions;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let mailgun = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"id":"<1@mg>","message":"Queued"}"#)
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&mailgun)
+        .await;
+    let mailer = app::email::Mailer::mailgun(&mailgun.uri(), "mg.test", "key-test", "Shop <shop@mg.test>").unwrap();
+    let options = TestAppOptions {
+        mailer: Some(mailer),
+        ..Default::default()
+    };
+    let Some(app) = TestApp::spawn_with(options).await else {
+        return;
+    };
+    let id = app.new_cart().await;
+    app.add(&id, 0, 1).await.unwrap();
+    app.set_email(&id, "busy@example.com").await.unwrap();
+    let sends = || async { mailgun.received_requests().await.unwrap_or_default().len() };
+    eventually("the reminder to go out", Duration::from_secs(10), || async {
+        (sends().await == 1).then_some(())
+    })
+    .await;
+    app.add(&id, 1, 1).await.unwrap();
+    eventually("the reminder to be counted", Duration::from_secs(10), || async {
+        (app.get(&id).await.reminders_sent == 1).then_some(())
+    })
+    .await;
+    // Before the fix the same stage went out again at once; the one stage is now used up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sends().await, 1, "stage 0 was emailed once");
+    assert_eq!(app.get(&id).await.reminders_sent, 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_quiet_cart_gets_exactly_one_reminder_per_stage() {
     let Some(app) = TestApp::spawn().await else { return };

@@ -39,6 +39,10 @@ pub const CHECKOUT_V2_PATCH: &str = "checkout-v2";
 /// open and its next checkout reused the attempt's key.
 pub const PAYMENT_RECOVERY_PATCH: &str = "payment-recovery";
 
+/// Patch marker for counting a reminder that a change overtook while it was being sent, so
+/// each stage is emailed at most once (see `remind`).
+pub const REMINDER_ONCE_PATCH: &str = "reminder-once";
+
 /// Most webhook event ids a cart remembers to drop a redelivered one.
 const SEEN_EVENTS: usize = 64;
 
@@ -272,12 +276,24 @@ impl CartWorkflow {
     }
 
     async fn remind(ctx: &mut WorkflowContext<Self>, stage: u32) {
+        // Asked before the email goes out, so the marker's place in history is fixed.
+        let once = ctx.patched(REMINDER_ONCE_PATCH);
         ctx.state_mut(|s| s.next_stage = stage + 1);
         let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Reminder { stage })) else {
             return;
         };
+        let to = mail.to.clone();
         let opts = ctx.state(|s| email_options(&s.input.timing));
         match ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await {
+            // A change while the email was out set `next_stage` back to the stages sent
+            // before it: count this one, so the same stage is not sent again. One that went
+            // to an address since replaced does not count for the new one.
+            Ok(()) if once => ctx.state_mut(|s| {
+                if s.cart.email.as_ref().is_some_and(|e| e.as_str() == to) {
+                    s.cart.reminders_sent = s.cart.reminders_sent.max(stage + 1);
+                    s.next_stage = s.next_stage.max(stage + 1);
+                }
+            }),
             Ok(()) => ctx.state_mut(|s| s.cart.reminders_sent += 1),
             Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, stage, "reminder email failed"),
             Err(_) => {}
