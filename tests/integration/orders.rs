@@ -3,6 +3,7 @@
 use crate::helpers::{TestApp, TestAppOptions, eventually};
 use crate::webapp::{Api, TOKEN};
 use app::cart::CartStatus;
+use app::orders::OrderStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -291,6 +292,8 @@ on_both_backends!(
     an_open_order_whose_workflow_is_gone_is_not_changed_silently,
     post_orders_with_an_idempotency_key_makes_one_order,
     guests_get_ids_of_their_own_even_all_at_once,
+    a_cart_s_second_payment_is_refunded_not_folded_into_its_order,
+    the_saga_voids_an_order_made_for_a_refunded_payment,
 );
 
 async fn the_order_contract(database_url: Option<String>) {
@@ -632,5 +635,105 @@ async fn guests_get_ids_of_their_own_even_all_at_once(database_url: Option<Strin
     assert_eq!(
         (s, body["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("customer_id"))
+    );
+}
+
+/// Orders are keyed by payment: a succeeded payment for a cart whose order another payment
+/// already made gets no order of its own and is refunded at once (counted at the emulator),
+/// and the earlier order is left as it was.
+async fn a_cart_s_second_payment_is_refunded_not_folded_into_its_order(database_url: Option<String>) {
+    let Some((app, _api)) = spawn(database_url).await else {
+        return;
+    };
+    let id = app.new_cart().await;
+    app.add(&id, 2, 1).await.unwrap();
+    app.set_email(&id, "twice@example.com").await.unwrap();
+    let earlier = app
+        .orders
+        .place(&app::orders::NewOrder {
+            email: Some("twice@example.com".into()),
+            total_cents: app::domain::Cents(500),
+            currency: "usd".into(),
+            cart_id: Some(id.to_string()),
+            payment_ref: Some("pi_an_earlier_payment".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let view = app.checkout(&id, None).await.unwrap();
+    assert_eq!(view.status, CartStatus::PaymentFailed, "{view:?}");
+    assert!(view.payment_error.as_deref().unwrap().contains("refunded"));
+    assert_eq!(view.order_id, None);
+    let charged = app.payments().find_by_metadata("cart_id", id.as_str()).await.unwrap();
+    assert_eq!(charged.len(), 1, "one payment");
+    assert_eq!(
+        app.payments().refunds_for(&charged[0]).await.unwrap().len(),
+        1,
+        "refunded once"
+    );
+    assert_eq!(
+        app.orders.store.id_for_payment(&charged[0]).await.unwrap(),
+        None,
+        "no order for it"
+    );
+    let kept = app.orders.store.get(earlier.id).await.unwrap();
+    assert_eq!(
+        (kept.status, kept.refund_ref),
+        (OrderStatus::Pending, None),
+        "the earlier order is untouched"
+    );
+}
+
+/// The saga's last step on real processes: an order row (with its workflow) made for a payment
+/// that was then refunded is voided: cancelled with the refund on record, its workflow stopped.
+/// A payment without an order is a no-op.
+async fn the_saga_voids_an_order_made_for_a_refunded_payment(database_url: Option<String>) {
+    let Some((app, _api)) = spawn(database_url).await else {
+        return;
+    };
+    let order = app
+        .orders
+        .place(&app::orders::NewOrder {
+            email: Some("void@example.com".into()),
+            total_cents: app::domain::Cents(900),
+            currency: "usd".into(),
+            cart_id: Some(app::domain::CartId::random().to_string()),
+            payment_ref: Some("pi_refunded_by_the_saga".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let voided = app
+        .orders
+        .void_payment("pi_refunded_by_the_saga", "re_saga")
+        .await
+        .unwrap();
+    assert_eq!(voided, Some(order.id));
+    let row = app.orders.store.get(order.id).await.unwrap();
+    assert_eq!(
+        (row.status, row.refund_ref.as_deref()),
+        (OrderStatus::Cancelled, Some("re_saga"))
+    );
+    let handle = app
+        .carts
+        .client()
+        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(order.id));
+    let described = handle.describe(Default::default()).await.unwrap();
+    assert_eq!(
+        described.status(),
+        temporalio_client::WorkflowExecutionStatus::Terminated
+    );
+    // Again, and for a payment with no order: nothing more happens.
+    assert_eq!(
+        app.orders
+            .void_payment("pi_refunded_by_the_saga", "re_saga")
+            .await
+            .unwrap(),
+        Some(order.id)
+    );
+    assert_eq!(
+        app.orders.void_payment("pi_without_an_order", "re_x").await.unwrap(),
+        None
     );
 }

@@ -74,6 +74,26 @@ async fn live_histories_of_the_main_paths_replay() {
     app.carts.outcome(&id).await.unwrap();
     recorded.push(("payment_recovery_then_paid", app.history_json(&id).await));
 
+    // The saga since the order-void patch: the cart's order already exists (another payment),
+    // so this payment is refunded and any order row for it voided.
+    let id = app.new_cart().await;
+    app.add(&id, 2, 1).await.unwrap();
+    app.set_email(&id, "saga@example.com").await.unwrap();
+    let earlier = app::orders::NewOrder {
+        email: Some("saga@example.com".into()),
+        total_cents: app::domain::Cents(100),
+        currency: "usd".into(),
+        cart_id: Some(id.to_string()),
+        payment_ref: Some("pi_earlier".into()),
+        ..Default::default()
+    };
+    app.orders.place(&earlier).await.unwrap();
+    app.checkout(&id, None).await.unwrap();
+    recorded.push((
+        "checkout_refused_order_refunded_and_voided",
+        app.history_json(&id).await,
+    ));
+
     // 3-D Secure: the checkout waits for the shopper, and a status check finds the outcome.
     let mut input = app.input();
     input.timing.payment_check_after = Duration::from_millis(300);

@@ -141,6 +141,13 @@ pub struct OrderRecord {
     pub refund_error: Option<String>,
 }
 
+/// The saga's undo of a half-made order: the payment was refunded with `refund_ref`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidOrder {
+    pub payment_ref: String,
+    pub refund_ref: String,
+}
+
 /// A lookup of an attempt's PaymentIntent; see [`Payments::recover`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoverPayment {
@@ -315,7 +322,14 @@ impl ShopActivities {
                 })
                 .collect(),
         };
-        let order = self.orders.place(&new).await.map_err(anyhow::Error::new)?;
+        let order = self.orders.place(&new).await.map_err(|e| match e {
+            // Recording can never succeed (the cart's order is another payment's): refund now.
+            e @ crate::orders::OrdersError::Refused { .. } => {
+                tracing::error!(cart_id = %req.cart.id, error = %e, "order refused");
+                non_retryable("OrderRefused", e.to_string())
+            }
+            e => anyhow::Error::new(e).into(),
+        })?;
         tracing::info!(cart_id = %req.cart.id, order_id = order.id, "order recorded");
         Ok(order.id)
     }
@@ -342,6 +356,19 @@ impl ShopActivities {
             status = rec.status.as_str(),
             "order status recorded"
         );
+        Ok(())
+    }
+
+    #[activity(name = "void_order")]
+    pub async fn void_order(self: Arc<Self>, _ctx: ActivityContext, req: VoidOrder) -> Result<(), ActivityError> {
+        if let Some(order_id) = self
+            .orders
+            .void_payment(&req.payment_ref, &req.refund_ref)
+            .await
+            .map_err(anyhow::Error::new)?
+        {
+            tracing::warn!(order_id, payment_ref = %req.payment_ref, "order voided: its payment was refunded");
+        }
         Ok(())
     }
 

@@ -3,9 +3,10 @@
 use super::{NewOrder, Order, OrderChange, OrderStatus, OrderStore, StoreError};
 use crate::workflows::order::{OrderInput, OrderWorkflow, workflow_id};
 use std::time::Duration;
-use temporalio_client::errors::{WorkflowStartError, WorkflowUpdateError};
+use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError, WorkflowUpdateError};
 use temporalio_client::{
     Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowStartOptions,
+    WorkflowTerminateOptions,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,10 @@ impl From<StoreError> for OrdersError {
         match e {
             StoreError::NotFound(id) => OrdersError::NotFound(id),
             StoreError::KeyReused => OrdersError::KeyReused,
+            e @ StoreError::CartHasOrder(_) => OrdersError::Refused {
+                code: "cart_already_ordered".into(),
+                message: e.to_string(),
+            },
             other => OrdersError::Store(other),
         }
     }
@@ -72,8 +77,9 @@ impl Orders {
         }
     }
 
-    /// Records the order and starts its workflow. Both halves are idempotent (a cart's order is
-    /// found by cart id; an existing workflow is reused), so a retry completes a half-done call.
+    /// Records the order and starts its workflow. Both halves are idempotent (a payment's order
+    /// is found by its PaymentIntent; an existing workflow is reused), so a retry completes a
+    /// half-done call.
     pub async fn place(&self, new: &NewOrder) -> Result<Order, OrdersError> {
         let order = self.store.create(new).await?;
         let input = OrderInput {
@@ -138,6 +144,25 @@ impl Orders {
             }
             Err(e) => Err(OrdersError::Temporal(e.to_string())),
         }
+    }
+
+    /// Saga compensation for a payment that was refunded because its order could not be
+    /// completed: an order row made for it meanwhile is voided (cancelled, with the refund on
+    /// record) and its workflow, if one started, is stopped. Returns the voided order's id.
+    pub async fn void_payment(&self, payment_ref: &str, refund_ref: &str) -> Result<Option<i64>, OrdersError> {
+        let Some(id) = self.store.id_for_payment(payment_ref).await? else {
+            return Ok(None);
+        };
+        let handle = self.client.get_workflow_handle::<OrderWorkflow>(workflow_id(id));
+        let opts = WorkflowTerminateOptions::builder()
+            .reason("its payment was refunded: the order could not be recorded".to_owned())
+            .build();
+        match handle.terminate(opts).await {
+            Ok(()) | Err(WorkflowInteractionError::NotFound(_)) => {}
+            Err(e) => return Err(OrdersError::Temporal(e.to_string())),
+        }
+        self.store.void(id, refund_ref).await?;
+        Ok(Some(id))
     }
 
     /// Cancels the order (refunding a paid one) unless it is already final, then hides it.

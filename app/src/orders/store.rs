@@ -16,6 +16,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("this Idempotency-Key was already used for a different order")]
     KeyReused,
+    /// The cart's checkout is already an order, paid by another payment: this payment must
+    /// be refunded, not recorded.
+    #[error("cart {0} already has an order, paid by another payment")]
+    CartHasOrder(String),
 }
 
 #[derive(Clone)]
@@ -98,8 +102,8 @@ impl OrderStore {
         Ok(())
     }
 
-    /// Inserts the order and its lines in one transaction. A cart id already recorded returns
-    /// the existing order instead: recording a checkout is safe to retry.
+    /// Inserts the order and its lines in one transaction. A payment already recorded returns
+    /// its order instead: recording a checkout is safe to retry.
     pub async fn create(&self, order: &NewOrder) -> Result<Order, StoreError> {
         if let Some(found) = self.existing(order).await? {
             return Ok(found);
@@ -111,13 +115,19 @@ impl OrderStore {
         }
     }
 
-    /// The order this request already made: the same cart, or the same idempotency key (which
-    /// must then come with the same request).
+    /// The order this request already made: the same payment, or the same idempotency key
+    /// (which must then come with the same request). A cart whose order another payment made
+    /// is refused.
     async fn existing(&self, order: &NewOrder) -> Result<Option<Order>, StoreError> {
-        if let Some(cart_id) = &order.cart_id
-            && let Some(id) = self.id_for_cart(cart_id).await?
+        if let Some(payment) = &order.payment_ref
+            && let Some(id) = self.id_for_payment(payment).await?
         {
             return Ok(Some(self.get(id).await?));
+        }
+        if let Some(cart_id) = &order.cart_id
+            && self.id_for_cart(cart_id).await?.is_some()
+        {
+            return Err(StoreError::CartHasOrder(cart_id.clone()));
         }
         let Some((key, fingerprint)) = &order.idempotency else {
             return Ok(None);
@@ -203,6 +213,15 @@ impl OrderStore {
         self.get(id).await
     }
 
+    /// The order that records this payment, if any (deleted or not).
+    pub async fn id_for_payment(&self, payment_ref: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT id FROM orders WHERE payment_ref = $1")
+            .bind(payment_ref)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
     async fn id_for_cart(&self, cart_id: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT id FROM orders WHERE cart_id = $1")
             .bind(cart_id)
@@ -284,6 +303,20 @@ impl OrderStore {
         .bind(now())
         .bind(id)
         .bind(refund_error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an order void: its payment was refunded because the order could not be completed.
+    pub async fn void(&self, id: i64, refund_ref: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET status = 'cancelled', refund_ref = COALESCE(refund_ref, $1), updated_at = $2 \
+             WHERE id = $3 AND (status <> 'cancelled' OR refund_ref IS NULL)",
+        )
+        .bind(refund_ref)
+        .bind(now())
+        .bind(id)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -5,7 +5,7 @@
 //! is due at the next reminder stage or at expiry, counted from the last change.
 use crate::activities::{
     CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, RecoverPayment, RefundRequest,
-    ShopActivities,
+    ShopActivities, VoidOrder,
 };
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
 use crate::catalogue::Catalogue;
@@ -42,6 +42,10 @@ pub const PAYMENT_RECOVERY_PATCH: &str = "payment-recovery";
 /// Patch marker for counting a reminder that a change overtook while it was being sent, so
 /// each stage is emailed at most once (see `remind`).
 pub const REMINDER_ONCE_PATCH: &str = "reminder-once";
+
+/// Patch marker for voiding an order row made for a payment the saga refunded (see
+/// `place_order`).
+pub const ORDER_VOID_PATCH: &str = "order-void";
 
 /// Most webhook event ids a cart remembers to drop a redelivered one.
 const SEEN_EVENTS: usize = 64;
@@ -514,6 +518,8 @@ impl CartWorkflow {
     /// Records the paid checkout as an order. If that cannot be done, refunds the payment
     /// (saga compensation: never a charge without an order) and reports `false`.
     async fn place_order(ctx: &mut WorkflowContext<Self>, payment_ref: &str) -> WorkflowResult<bool> {
+        // Asked before the order is placed, so the marker's place in history is fixed.
+        let voids = ctx.patched(ORDER_VOID_PATCH);
         let place = ctx.state(|s| PlaceOrder {
             cart: s.view(),
             payment_ref: payment_ref.to_owned(),
@@ -535,7 +541,18 @@ impl CartWorkflow {
                     idempotency_key: format!("{}-checkout-{}-refund", s.input.id, s.cart.checkout_attempts),
                 });
                 let opts = ctx.state(|s| super::retry_forever(s.input.timing.activity_timeout));
-                ctx.execute_activity(ShopActivities::refund, refund, opts).await?;
+                let refund_ref = ctx
+                    .execute_activity(ShopActivities::refund, refund, opts.clone())
+                    .await?;
+                // An order row made before the failure (its workflow would not start, say)
+                // must not stand for a refunded payment.
+                if voids {
+                    let void = VoidOrder {
+                        payment_ref: payment_ref.to_owned(),
+                        refund_ref,
+                    };
+                    ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
+                }
                 // The database's words stay in the log; the shopper gets a short sentence.
                 ctx.state_mut(|s| {
                     s.cart

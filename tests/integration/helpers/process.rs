@@ -70,7 +70,12 @@ impl ChildProc {
 
     /// `kill -9`: no chance to clean up, as when a machine dies.
     pub async fn kill_hard(&mut self) {
-        self.child.kill().await.unwrap();
+        // An already exited child has nothing to kill.
+        let _ = self.child.kill().await;
+    }
+
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// SIGTERM, then wait for a clean exit.
@@ -94,13 +99,24 @@ pub struct TemporalServer {
 
 impl TemporalServer {
     /// Persists to `db`, so a restart on the same file keeps every workflow.
+    ///
+    /// A free port can be taken between our pick and the server's bind (another test's server
+    /// picks its internal ports at random too): a server that exits at start is started again
+    /// on a fresh port, and one whose port answers is asked for a gRPC connection before use.
     pub async fn start(dir: &Path) -> Option<Self> {
-        let port = free_port();
         let db = dir.join("temporal.db");
         let log = dir.join("temporal.log");
-        let proc = Self::launch(port, &db, &log)?;
-        wait_for_port(port, "Temporal").await;
-        Some(Self { proc, port, db, log })
+        for _ in 0..3 {
+            let port = free_port();
+            let mut proc = Self::launch(port, &db, &log)?;
+            wait_for_port(port, "Temporal").await;
+            if proc.running() && app::temporal::connect(&format!("127.0.0.1:{port}")).await.is_ok() && proc.running() {
+                return Some(Self { proc, port, db, log });
+            }
+            eprintln!("Temporal on port {port} did not come up; trying another port");
+            proc.kill_hard().await;
+        }
+        panic!("Temporal did not start; see {}", log.display());
     }
 
     fn launch(port: u16, db: &Path, log: &Path) -> Option<ChildProc> {
