@@ -136,3 +136,81 @@ async fn stripe_down_for_20_s_during_checkouts_loses_and_doubles_nothing() {
         assert!(view.order_id.is_some(), "one order per payment");
     }
 }
+
+/// kill -9 of the worker after the card was charged and before the order was recorded: the
+/// order store is held (a table lock in PostgreSQL) so the worker is stuck placing the order
+/// when it dies. The next worker records it within seconds: one succeeded PaymentIntent, one
+/// order for it, no refund.
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_worker_between_the_charge_and_the_order_makes_one_order() {
+    use crate::helpers::TestAppOptions;
+    let Some(url) = crate::orders::postgres_database().await else {
+        return;
+    };
+    let opts = TestAppOptions {
+        database_url: Some(url.clone()),
+        no_worker: true,
+        ..Default::default()
+    };
+    let Some(app) = TestApp::spawn_with(opts).await else {
+        return;
+    };
+    let mut first = app.worker_process(&app.stripe.url, "worker-1");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let mut hold = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+
+    let id = app.new_cart().await;
+    app.add(&id, 0, 1).await.unwrap();
+    app.set_email(&id, "between@example.com").await.unwrap();
+    let carts = app.carts.clone();
+    let checkout_id = id.clone();
+    let checkout = tokio::spawn(async move {
+        carts
+            .checkout(&checkout_id, CheckoutRequest::default(), None, Duration::from_secs(90))
+            .await
+    });
+    let payments = app.payments();
+    eventually("the card to be charged", Duration::from_secs(30), || async {
+        let intents = payments.find_by_metadata("cart_id", id.as_str()).await.ok()?;
+        let charged = intents.first()?;
+        (payments.retrieve(charged).await.ok()?.status == app::domain::PaymentStatus::Succeeded).then_some(())
+    })
+    .await;
+    eventually("the order to wait for the store", Duration::from_secs(30), || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .ok()?;
+        (waiting > 0).then_some(())
+    })
+    .await;
+    first.kill_hard().await;
+    hold.rollback().await.unwrap();
+    let killed = Instant::now();
+    let _second = app.worker_process(&app.stripe.url, "worker-2");
+
+    let view = checkout.await.unwrap().unwrap().expect("an outcome within the wait");
+    assert_eq!(view.status, CartStatus::CheckedOut, "{:?}", view.payment_error);
+    assert!(
+        killed.elapsed() < Duration::from_secs(15),
+        "recorded {:?} after the kill",
+        killed.elapsed()
+    );
+    let intent = view.payment_ref.clone().unwrap();
+    let intents = payments.find_by_metadata("cart_id", id.as_str()).await.unwrap();
+    assert_eq!(intents, vec![intent.clone()], "one PaymentIntent");
+    assert_eq!(
+        crate::checkout_flow::orders_paid_by(&app, &intent).await,
+        1,
+        "one order"
+    );
+    assert_eq!(view.order_id, app.orders.store.id_for_payment(&intent).await.unwrap());
+    assert!(payments.refunds_for(&intent).await.unwrap().is_empty(), "no refund");
+}

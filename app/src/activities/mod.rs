@@ -12,14 +12,14 @@ use temporalio_macros::activities;
 use temporalio_sdk::ApplicationFailure;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
-/// A payment attempt with no heartbeat for this long is taken as lost (its worker died) and
-/// retried on another worker, instead of waiting out the whole start-to-close timeout. The
-/// cost: one heartbeat call to the server every 1.6 s (the SDK's throttle) while a Stripe call
-/// takes longer than [`HEARTBEAT_EVERY`]; calls that answer sooner send none.
-pub const PAYMENT_HEARTBEAT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// A payment call or an order placement with no heartbeat for this long is taken as lost (its
+/// worker died) and retried on another worker, instead of waiting out the whole start-to-close
+/// timeout. The cost: one heartbeat call to the server every 1.6 s (the SDK's throttle) while a
+/// call takes longer than [`HEARTBEAT_EVERY`]; calls that answer sooner send none.
+pub const HEARTBEAT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Runs `work`, heartbeating while it takes long (see [`PAYMENT_HEARTBEAT_TIMEOUT`]).
+/// Runs `work`, heartbeating while it takes long (see [`HEARTBEAT_TIMEOUT`]).
 async fn heartbeating<T>(ctx: &ActivityContext, work: impl Future<Output = T>) -> T {
     let mut work = std::pin::pin!(work);
     let start = tokio::time::Instant::now() + HEARTBEAT_EVERY;
@@ -301,7 +301,7 @@ impl ShopActivities {
     }
 
     #[activity(name = "place_order")]
-    pub async fn place_order(self: Arc<Self>, _ctx: ActivityContext, req: PlaceOrder) -> Result<i64, ActivityError> {
+    pub async fn place_order(self: Arc<Self>, ctx: ActivityContext, req: PlaceOrder) -> Result<i64, ActivityError> {
         let new = NewOrder {
             customer_id: None,
             email: req.cart.email.clone(),
@@ -322,7 +322,7 @@ impl ShopActivities {
                 })
                 .collect(),
         };
-        let order = self.orders.place(&new).await.map_err(|e| match e {
+        let order = heartbeating(&ctx, self.orders.place(&new)).await.map_err(|e| match e {
             // Recording can never succeed (the cart's order is another payment's): refund now.
             e @ crate::orders::OrdersError::Refused { .. } => {
                 tracing::error!(cart_id = %req.cart.id, error = %e, "order refused");

@@ -886,7 +886,7 @@ fn reject(err: CartError) -> Rejection {
 
 fn payment_options(timing: &CartTiming) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
-        .heartbeat_timeout(crate::activities::PAYMENT_HEARTBEAT_TIMEOUT)
+        .heartbeat_timeout(crate::activities::HEARTBEAT_TIMEOUT)
         .retry_policy(
             RetryPolicy::builder()
                 .initial_interval(Duration::from_millis(500))
@@ -899,7 +899,10 @@ fn payment_options(timing: &CartTiming) -> ActivityOptions {
 }
 
 fn order_options(timing: &CartTiming) -> ActivityOptions {
+    // Heartbeats, as for payments: an order left half-recorded by a dead worker is retried in
+    // seconds, not after the whole timeout.
     ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .heartbeat_timeout(crate::activities::HEARTBEAT_TIMEOUT)
         .retry_policy(
             RetryPolicy::builder()
                 .initial_interval(Duration::from_millis(500))

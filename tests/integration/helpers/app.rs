@@ -52,6 +52,8 @@ pub struct TestApp {
     pub outbox: PathBuf,
     pub task_queue: String,
     pub orders: Orders,
+    /// The order store the app and its worker processes use.
+    pub database_url: String,
     // Last, so the processes above are gone before their folder is removed.
     pub dir: tempfile::TempDir,
 }
@@ -91,6 +93,7 @@ impl TestApp {
             outbox,
             task_queue,
             orders,
+            database_url: url,
             dir,
         };
         if !opts.no_worker {
@@ -164,7 +167,7 @@ impl TestApp {
             ("SHOP_STRIPE_BASE_URL", stripe_url.to_owned()),
             ("SHOP_DATA_DIR", self.dir.path().display().to_string()),
             ("SHOP_OUTBOX_DIR", self.outbox.display().to_string()),
-            ("DATABASE_URL", app_sqlite_url(self.dir.path())),
+            ("DATABASE_URL", self.database_url.clone()),
             ("RUST_LOG", "info".into()),
         ]
     }
