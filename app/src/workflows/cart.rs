@@ -4,8 +4,8 @@
 //! One inactivity timer runs at a time. Every change cancels it and starts the next one, which
 //! is due at the next reminder stage or at expiry, counted from the last change.
 use crate::activities::{
-    CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, RecoverPayment, RefundRequest,
-    ShopActivities, VoidOrder,
+    CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, REFUND_REFUSED, RecoverPayment,
+    RefundRequest, ShopActivities, VoidOrder,
 };
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange, Limits};
 use crate::catalogue::Catalogue;
@@ -541,9 +541,20 @@ impl CartWorkflow {
                     idempotency_key: format!("{}-checkout-{}-refund", s.input.id, s.cart.checkout_attempts),
                 });
                 let opts = ctx.state(|s| super::retry_forever(s.input.timing.activity_timeout));
-                let refund_ref = ctx
-                    .execute_activity(ShopActivities::refund, refund, opts.clone())
-                    .await?;
+                let refund_ref = match ctx.execute_activity(ShopActivities::refund, refund, opts.clone()).await {
+                    Ok(refund_ref) => refund_ref,
+                    // Stripe refused the refund for good: the cart says so and an operator acts
+                    // (the worker logged it), rather than the workflow failing.
+                    Err(e) if voids && super::failure::application_failure(&e, REFUND_REFUSED).is_some() => {
+                        ctx.state_mut(|s| {
+                            s.cart.declined(
+                                "your order could not be recorded, and the refund needs the shop's attention".into(),
+                            )
+                        });
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 // An order row made before the failure (its workflow would not start, say)
                 // must not stand for a refunded payment.
                 if voids {
