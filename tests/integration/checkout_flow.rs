@@ -113,18 +113,24 @@ impl Emulator {
 
 async fn spawn(timing: CartTiming, webhook: bool) -> Option<(TestApp, Api, Emulator)> {
     let app = TestApp::spawn_with(TestAppOptions::default()).await?;
-    let carts = app.carts.clone().with_timing(timing);
+    let (api, stripe) = gateway(&app, timing, webhook).await;
+    Some((app, api, stripe))
+}
+
+/// A gateway whose carts use `timing`, checking its webhooks with [`SECRET`] and waiting 30 s
+/// for a checkout; with `webhook`, the emulator sends it the app's events.
+pub(crate) async fn gateway(app: &TestApp, timing: CartTiming, webhook: bool) -> (Api, Emulator) {
     let settings = Settings {
         webhook_secret: Some(SECRET.into()),
         checkout_wait: Duration::from_secs(30),
         ..Settings::default()
     };
-    let api = Api::spawn_with(&app, carts, settings).await;
-    let stripe = Emulator::of(&app);
+    let api = Api::spawn_with(app, app.carts.clone().with_timing(timing), settings).await;
+    let stripe = Emulator::of(app);
     if webhook {
         stripe.register_webhook(&api.base).await;
     }
-    Some((app, api, stripe))
+    (api, stripe)
 }
 
 /// A cart with a line and an email, ready to check out.
@@ -382,16 +388,8 @@ async fn a_webhook_that_beats_the_payment_call_s_answer_still_makes_one_charge_a
         path_prefix: "/v1/payment_intents".into(),
     };
     let proxy = FaultyProxy::start(&app.stripe.url, faults).await;
-    let mailer = app::email::Mailer::outbox(app.outbox.clone(), "Shop <shop@test>").unwrap();
-    app.start_worker(proxy.url.clone(), mailer);
-    let settings = Settings {
-        webhook_secret: Some(SECRET.into()),
-        checkout_wait: Duration::from_secs(30),
-        ..Settings::default()
-    };
-    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
-    let stripe = Emulator::of(&app);
-    stripe.register_webhook(&api.base).await;
+    app.start_worker_with_outbox(proxy.url.clone());
+    let (api, stripe) = gateway(&app, fast_timing(), true).await;
 
     let id = filled_cart(&api).await;
     let (status, paid) = api.put(&format!("/cart/{id}/checkout"), "", None).await;

@@ -1,9 +1,24 @@
 //! Failure of the parts: a worker killed mid-payment, and a Temporal server restarted on its
 //! database file. Nothing may be charged twice and nothing may be lost.
 use crate::helpers::{Faults, FaultyProxy, TestApp, eventually};
-use app::cart::CartStatus;
+use app::cart::{CartStatus, CartView};
+use app::domain::CartId;
 use app::workflows::cart::{CartTiming, CheckoutRequest};
 use std::time::{Duration, Instant};
+
+/// A checkout with the configured card, waiting up to 90 s for its outcome, while the test
+/// breaks things.
+fn checkout_in_background(
+    app: &TestApp,
+    id: &CartId,
+) -> tokio::task::JoinHandle<Result<Option<CartView>, app::carts::CartsError>> {
+    let (carts, id) = (app.carts.clone(), id.clone());
+    tokio::spawn(async move {
+        carts
+            .checkout(&id, CheckoutRequest::default(), None, Duration::from_secs(90))
+            .await
+    })
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_the_worker_during_checkout_retries_within_seconds_and_charges_once() {
@@ -28,13 +43,7 @@ async fn killing_the_worker_during_checkout_retries_within_seconds_and_charges_o
     let id = app.start_cart(input).await;
     app.add(&id, 0, 1).await.unwrap();
     app.set_email(&id, "crash@example.com").await.unwrap();
-    let carts = app.carts.clone();
-    let checkout_id = id.clone();
-    let checkout = tokio::spawn(async move {
-        carts
-            .checkout(&checkout_id, CheckoutRequest::default(), None, Duration::from_secs(90))
-            .await
-    });
+    let checkout = checkout_in_background(&app, &id);
     eventually("the charge to reach Stripe", Duration::from_secs(20), || async {
         (proxy.hits() >= 1).then_some(())
     })
@@ -101,8 +110,7 @@ async fn stripe_down_for_20_s_during_checkouts_loses_and_doubles_nothing() {
         return;
     };
     let proxy = FaultyProxy::start(&app.stripe.url, Faults::default()).await;
-    let mailer = app::email::Mailer::outbox(app.outbox.clone(), "Shop <shop@test>").unwrap();
-    app.start_worker(proxy.url.clone(), mailer);
+    app.start_worker_with_outbox(proxy.url.clone());
     let mut ids = vec![];
     for n in 0..3 {
         let id = app.new_cart().await;
@@ -167,13 +175,7 @@ async fn killing_the_worker_between_the_charge_and_the_order_makes_one_order() {
     let id = app.new_cart().await;
     app.add(&id, 0, 1).await.unwrap();
     app.set_email(&id, "between@example.com").await.unwrap();
-    let carts = app.carts.clone();
-    let checkout_id = id.clone();
-    let checkout = tokio::spawn(async move {
-        carts
-            .checkout(&checkout_id, CheckoutRequest::default(), None, Duration::from_secs(90))
-            .await
-    });
+    let checkout = checkout_in_background(&app, &id);
     let payments = app.payments();
     eventually("the card to be charged", Duration::from_secs(30), || async {
         let intents = payments.find_by_metadata("cart_id", id.as_str()).await.ok()?;

@@ -2,13 +2,11 @@
 //! while the workflow asks Stripe what became of the attempt, and no new attempt starts before
 //! it knows. Counted at the emulator: one PaymentIntent per paid cart, one order per payment,
 //! none for an attempt Stripe refused.
-use crate::checkout_flow::{Emulator, SECRET, filled_cart, orders_paid_by};
+use crate::checkout_flow::{filled_cart, gateway, orders_paid_by};
 use crate::helpers::{Faults, FaultyProxy, TestApp, eventually, fast_timing};
-use crate::webapp::Api;
 use app::workflows::cart::CartTiming;
 use reqwest::StatusCode;
 use std::time::Duration;
-use webapp::startup::Settings;
 
 /// Two attempts per payment call, so a test exhausts them in seconds.
 fn impatient() -> CartTiming {
@@ -18,18 +16,6 @@ fn impatient() -> CartTiming {
         payment_check_after: Duration::from_millis(500),
         ..fast_timing()
     }
-}
-
-async fn gateway(app: &TestApp) -> (Api, Emulator) {
-    let settings = Settings {
-        webhook_secret: Some(SECRET.into()),
-        checkout_wait: Duration::from_secs(30),
-        ..Settings::default()
-    };
-    let api = Api::spawn_with(app, app.carts.clone().with_timing(impatient()), settings).await;
-    let stripe = Emulator::of(app);
-    stripe.register_webhook(&api.base).await;
-    (api, stripe)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -46,9 +32,8 @@ async fn lost_answers_lock_the_cart_until_the_payment_is_found_and_it_is_paid_on
         path_prefix: "/v1/payment_intents".into(),
     };
     let proxy = FaultyProxy::start(&app.stripe.url, faults).await;
-    let mailer = app::email::Mailer::outbox(app.outbox.clone(), "Shop <shop@test>").unwrap();
-    app.start_worker(proxy.url.clone(), mailer);
-    let (api, stripe) = gateway(&app).await;
+    app.start_worker_with_outbox(proxy.url.clone());
+    let (api, stripe) = gateway(&app, impatient(), true).await;
 
     let id = filled_cart(&api).await;
     let checkout = {
@@ -82,7 +67,7 @@ async fn lost_answers_lock_the_cart_until_the_payment_is_found_and_it_is_paid_on
 #[tokio::test(flavor = "multi_thread")]
 async fn an_attempt_stripe_refused_made_nothing_and_the_cart_pays_with_the_next_one() {
     let Some(app) = TestApp::spawn().await else { return };
-    let (api, stripe) = gateway(&app).await;
+    let (api, stripe) = gateway(&app, impatient(), true).await;
     let id = filled_cart(&api).await;
 
     // Stripe refuses a PaymentMethod it does not know (404) before it makes anything; the

@@ -167,6 +167,16 @@ impl Shop {
         .await;
     }
 
+    async fn remove(&self, product: u32) {
+        self.click(&format!(r#"li.line[data-product-id="{product}"] button.remove"#))
+            .await;
+        self.settle(
+            "the removal",
+            &format!(r#"!document.querySelector('li.line[data-product-id="{product}"]')"#),
+        )
+        .await;
+    }
+
     async fn save_email(&self, email: &str) {
         self.type_into("#email", email).await;
         self.click("#save-email").await;
@@ -258,12 +268,7 @@ async fn a_shopper_pays_with_3d_secure_in_a_real_browser() {
     qty.clear().await.unwrap();
     qty.send_keys("2").await.unwrap();
     shop.add(1).await;
-    shop.click(r#"li.line[data-product-id="0"] button.remove"#).await;
-    shop.settle(
-        "the removal",
-        r#"!document.querySelector('li.line[data-product-id="0"]')"#,
-    )
-    .await;
+    shop.remove(0).await;
     assert_eq!(shop.text("#cart-total").await, "$1,398.00");
     shop.save_email("browser@example.com").await;
     let id = shop.cart_id().await;
@@ -409,12 +414,7 @@ async fn a_declined_card_shows_the_decline_and_the_cart_stays_usable() {
     shop.screenshot("storefront-decline.png").await;
 
     shop.add(2).await;
-    shop.click(r#"li.line[data-product-id="1"] button.remove"#).await;
-    shop.settle(
-        "the removal",
-        r#"!document.querySelector('li.line[data-product-id="1"]')"#,
-    )
-    .await;
+    shop.remove(1).await;
     assert_eq!(shop.app.get(&id).await.item_count, 1, "the cart took both changes");
     shop.fits_a_phone("a cart after a decline").await;
     shop.screenshot("storefront-phone.png").await;

@@ -141,6 +141,13 @@ impl TestApp {
         super::ChildProc::spawn(&bin, &[], &env, &log)
     }
 
+    /// An in-process worker whose Stripe is at `stripe_url` (a fault proxy, say), mailing to
+    /// the app's outbox.
+    pub fn start_worker_with_outbox(&mut self, stripe_url: String) {
+        let mailer = Mailer::outbox(self.outbox.clone(), "Shop <shop@test>").unwrap();
+        self.start_worker(stripe_url, mailer);
+    }
+
     pub fn start_worker(&mut self, stripe_url: String, mailer: Mailer) {
         let activities = ShopActivities {
             payments: Payments::new("sk_test_x", Some(&stripe_url), "pm_card_visa").unwrap(),
