@@ -275,6 +275,60 @@ async fn activity_resets_the_timer_and_a_new_email_rearms_it() {
     assert_eq!(app.outbox_messages().len(), 2);
 }
 
+/// The lazy timer, read from the cart's history: changes more often than the timer write no
+/// timer events (none cancelled, a start only when a fire finds the cart touched), and the one
+/// reminder is scheduled a full quiet period after the last change, however close to the old
+/// deadline that change came.
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_only_postpone_the_timer_and_write_no_timer_events() {
+    use temporalio_common::protos::temporal::api::enums::v1::EventType;
+    let Some(app) = TestApp::spawn().await else { return };
+    let quiet = Duration::from_millis(1500);
+    let mut input = app.input();
+    input.timing.reminder_after = vec![quiet];
+    let id = app.start_cart(input).await;
+    app.set_email(&id, "lazy@example.com").await.unwrap();
+    for _ in 0..5 {
+        app.add(&id, 1, 1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    eventually("the reminder", Duration::from_secs(10), || async {
+        (app.get(&id).await.reminders_sent == 1).then_some(())
+    })
+    .await;
+    let events = app.history_events(&id).await;
+    let count = |t: EventType| events.iter().filter(|e| e.event_type == t as i32).count();
+    assert_eq!(count(EventType::TimerCanceled), 0, "no timer is cancelled by a change");
+    // The first timer, one re-arm per fire that found the cart touched (at most one per quiet
+    // period of the 2 s of changes), and the expiry timer after the reminder.
+    assert!(
+        count(EventType::TimerStarted) <= 5,
+        "{} timers",
+        count(EventType::TimerStarted)
+    );
+    let at = |e: &temporalio_common::protos::temporal::api::history::v1::HistoryEvent| {
+        let t = e.event_time.as_ref().unwrap();
+        Duration::new(t.seconds as u64, t.nanos as u32)
+    };
+    let last_change = events
+        .iter()
+        .filter(|e| e.event_type == EventType::WorkflowExecutionUpdateAccepted as i32)
+        .map(at)
+        .max()
+        .unwrap();
+    let reminded = events
+        .iter()
+        .find(|e| e.event_type == EventType::ActivityTaskScheduled as i32)
+        .map(at)
+        .unwrap();
+    assert!(
+        reminded >= last_change + quiet,
+        "the reminder came {:?} after the last change",
+        reminded.saturating_sub(last_change)
+    );
+    assert_eq!(app.outbox_messages().len(), 1, "exactly one reminder");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn no_email_means_no_reminder_and_the_ttl_expires_the_cart() {
     let Some(app) = TestApp::spawn().await else { return };

@@ -1,8 +1,10 @@
 //! The cart workflow: one long-lived workflow per cart, changed by updates (validated, so a bad
 //! request never reaches history) or by the original shop's signals, read by a query.
 //!
-//! One inactivity timer runs at a time. Every change cancels it and starts the next one, which
-//! is due at the next reminder stage or at expiry, counted from the last change.
+//! One inactivity timer runs at a time, due at the next reminder stage or at expiry, counted
+//! from the last change. A change only records its time: when the timer fires on a cart
+//! touched since, it sleeps for the rest (so an update writes no timer events), and only a
+//! change that brings the due time forward replaces the timer.
 use crate::activities::{
     CartEmail, CartEmailKind, ChargeRequest, DECLINED, PaymentReceipt, PlaceOrder, REFUND_REFUSED, RecoverPayment,
     RefundRequest, ShopActivities, VoidOrder,
@@ -46,6 +48,10 @@ pub const REMINDER_ONCE_PATCH: &str = "reminder-once";
 /// Patch marker for voiding an order row made for a payment the saga refunded (see
 /// `place_order`).
 pub const ORDER_VOID_PATCH: &str = "order-void";
+
+/// Patch marker for the lazy inactivity timer (see the module docs); runs begun before it
+/// cancel and restart the timer on every change.
+pub const LAZY_TIMER_PATCH: &str = "lazy-timer";
 
 /// Most webhook event ids a cart remembers to drop a redelivered one.
 const SEEN_EVENTS: usize = 64;
@@ -216,6 +222,8 @@ impl CartWorkflow {
 
     #[run(name = "CartWorkflow")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
+        // Once per run, first thing: runs begun before the patch keep restarting the timer.
+        let lazy = ctx.patched(LAZY_TIMER_PATCH);
         let now = ctx.workflow_time();
         ctx.state_mut(|s| s.last_change_at = s.last_change_at.or(now));
         loop {
@@ -254,14 +262,18 @@ impl CartWorkflow {
                 let mut timer = pin!(ctx.timer(wait));
                 let woken = select! {
                     fired = timer.as_mut() => Woken::Due(fired),
-                    waited = ctx.wait_condition(|s| s.changes != changes || s.wants_continue_as_new()
-                        || !s.cart.status.is_open() || suggested.continue_as_new_suggested()) => {
+                    // A lazy timer is left to run by a change that only pushes the due time
+                    // back (the common case: the fire finds the cart touched and sleeps the
+                    // rest); one that brings it forward (a first email) wakes the loop.
+                    waited = ctx.wait_condition(|s| (s.changes != changes && (!lazy || s.next_due().1 < at))
+                        || s.wants_continue_as_new() || !s.cart.status.is_open()
+                        || suggested.continue_as_new_suggested()) => {
                         waited?;
                         Woken::Changed
                     }
                 };
-                // A change restarts the countdown: cancel this timer (dropping it would leave
-                // it running on the server) and go round again.
+                // Woken before the timer: cancel it (dropping it would leave it running on
+                // the server) and go round again.
                 if matches!(woken, Woken::Changed) {
                     timer.cancel();
                 }

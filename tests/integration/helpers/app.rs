@@ -254,6 +254,14 @@ impl TestApp {
         events.iter().filter(|e| !tasks.contains(&e.event_type)).count()
     }
 
+    /// Every event of the cart's current run.
+    pub async fn history_events(
+        &self,
+        id: &CartId,
+    ) -> Vec<temporalio_common::protos::temporal::api::history::v1::HistoryEvent> {
+        self.history(id).into_events().await.unwrap()
+    }
+
     /// History of the cart's current run as the SDK's JSON, for replay tests.
     pub async fn history_json(&self, id: &CartId) -> Vec<u8> {
         self.history(id).to_json().await.unwrap()
