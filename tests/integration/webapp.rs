@@ -285,3 +285,58 @@ async fn the_openapi_document_matches_the_live_api() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The shopper limit: past its burst a client gets `429 rate_limited` with `Retry-After` (and
+/// nothing is changed), and once it waits that long it is served again. The order API and the
+/// probes are not shopper traffic. Behind a proxy, clients are told apart by the configured
+/// header only.
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_shopper_limit_a_client_gets_429_then_is_served_again() {
+    use std::num::NonZeroU32;
+    use webapp::rate_limit::RateLimitConfig;
+    let Some(app) = TestApp::spawn().await else { return };
+    let config = RateLimitConfig {
+        per_second: NonZeroU32::new(1).unwrap(),
+        burst: NonZeroU32::new(3).unwrap(),
+        client_ip_header: Some("x-forwarded-for".parse().unwrap()),
+    };
+    let settings = Settings {
+        rate_limit: Some(config),
+        ..Settings::default()
+    };
+    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
+    let products = |client: &'static str| {
+        let api = api.clone();
+        async move {
+            let r = api
+                .http()
+                .get(format!("{}/products", api.base))
+                .header("X-Forwarded-For", format!("203.0.113.9, {client}"))
+                .send()
+                .await
+                .unwrap();
+            let retry_after = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            (r.status(), retry_after, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(products("198.51.100.1").await.0, StatusCode::OK);
+    }
+    let (status, retry_after, body) = products("198.51.100.1").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    let wait: u64 = retry_after.expect("Retry-After").parse().unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    // Another client behind the same proxy has its own allowance; so do orders and probes.
+    assert_eq!(products("198.51.100.2").await.0, StatusCode::OK);
+    let (status, _) = api.send(reqwest::Method::GET, "/orders", None, Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(api.get("/healthz").await.0, StatusCode::OK);
+
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    assert_eq!(
+        products("198.51.100.1").await.0,
+        StatusCode::OK,
+        "served again after Retry-After"
+    );
+}

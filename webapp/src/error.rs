@@ -26,6 +26,8 @@ pub enum ApiError {
     Forbidden,
     #[error("{message}")]
     Unprocessable { field: String, message: String },
+    #[error("too many requests from this client; retry after {} s", retry_after_secs(*.0))]
+    RateLimited(std::time::Duration),
     #[error("{0}")]
     Orders(#[from] OrdersError),
     #[error("{0}")]
@@ -47,6 +49,7 @@ impl ApiError {
                 (StatusCode::NOT_FOUND, "order_not_found".into(), None)
             }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into(), None),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into(), None),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
             ApiError::Unprocessable { field, .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -111,6 +114,9 @@ impl ResponseError for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
         }
+        if let ApiError::RateLimited(wait) = self {
+            response.insert_header(("Retry-After", retry_after_secs(*wait).to_string()));
+        }
         if let ApiError::MethodNotAllowed(allow) = self {
             response.insert_header(("Allow", allow.as_str()));
         }
@@ -158,4 +164,9 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
         s if s.is_server_error() => "internal",
         _ => "invalid_request",
     }
+}
+
+/// Whole seconds, rounded up and at least one: `Retry-After` takes no fractions.
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }

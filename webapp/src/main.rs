@@ -4,6 +4,7 @@ use app::config::{Env, OrdersConfig, ShopConfig};
 use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
+use webapp::rate_limit::RateLimitConfig;
 use webapp::startup::{Application, Settings};
 use webapp::storefront::StorefrontConfig;
 
@@ -21,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
         ..Settings::default()
     };
     tracing::info!(origins = ?settings.cors_origins, "CORS allow-list");
+    settings.rate_limit = rate_limit(&env)?;
     settings.storefront = StorefrontConfig::from_env(&env)?;
     match &settings.storefront.publishable_key {
         Some(_) => {
@@ -77,4 +79,25 @@ fn cors_origins(env: &Env, storefront: &str, address: &str) -> Vec<String> {
         }
     }
     origins
+}
+
+/// `SHOP_RATE_LIMIT` requests per second per client (`off` turns the limit off), bursts of
+/// `SHOP_RATE_LIMIT_BURST`, the client's address from `SHOP_CLIENT_IP_HEADER` if a proxy sets it.
+fn rate_limit(env: &Env) -> Result<Option<RateLimitConfig>, app::config::ConfigError> {
+    if env.get("SHOP_RATE_LIMIT") == Some("off") {
+        return Ok(None);
+    }
+    let defaults = RateLimitConfig::default();
+    let client_ip_header = match env.get("SHOP_CLIENT_IP_HEADER") {
+        None => None,
+        Some(name) => Some(name.parse().map_err(|_| app::config::ConfigError {
+            var: "SHOP_CLIENT_IP_HEADER",
+            reason: format!("{name:?} is not a header name"),
+        })?),
+    };
+    Ok(Some(RateLimitConfig {
+        per_second: env.parse("SHOP_RATE_LIMIT", defaults.per_second)?,
+        burst: env.parse("SHOP_RATE_LIMIT_BURST", defaults.burst)?,
+        client_ip_header,
+    }))
 }

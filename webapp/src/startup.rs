@@ -1,6 +1,7 @@
 use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::orders::OrdersState;
+use crate::rate_limit::{RateLimitConfig, ShopperLimit};
 use crate::routes::{self, State};
 use crate::storefront::StorefrontConfig;
 use crate::webhook::WebhookSecret;
@@ -31,6 +32,9 @@ pub struct Settings {
     pub webhook_secret: Option<String>,
     /// Stripe.js and the publishable key the storefront page pays with.
     pub storefront: StorefrontConfig,
+    /// The per-client limit on shopper routes; `None` (the default here; the binary turns it
+    /// on) leaves them unlimited.
+    pub rate_limit: Option<RateLimitConfig>,
 }
 
 impl Default for Settings {
@@ -43,6 +47,7 @@ impl Default for Settings {
             orders: None,
             webhook_secret: None,
             storefront: StorefrontConfig::default(),
+            rate_limit: None,
         }
     }
 }
@@ -98,6 +103,11 @@ impl Application {
         });
         let webhook = settings.webhook_secret.map(|s| web::Data::new(WebhookSecret(s)));
         let storefront = web::Data::new(settings.storefront);
+        // One limiter for all of the server's worker threads.
+        let limit = settings
+            .rate_limit
+            .as_ref()
+            .map(|c| web::Data::new(ShopperLimit::new(c)));
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -133,7 +143,12 @@ impl Application {
             table.add("/", vec!["GET"]);
             table.add("/docs", vec!["GET"]);
             let table = std::sync::Arc::new(table);
-            app.wrap(cors)
+            let app = match &limit {
+                Some(limit) => app.app_data(limit.clone()),
+                None => app,
+            };
+            app.wrap(actix_web::middleware::from_fn(crate::rate_limit::limit))
+                .wrap(cors)
                 // Outside CORS, so its refusals get the JSON shape too.
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
                 .wrap(TracingLogger::<CartSpan>::new())
