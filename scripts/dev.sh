@@ -82,6 +82,8 @@ export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
 # Orders move a step every 20 s so the lifecycle can be watched; the API needs this token.
 export SHOP_ORDER_STEP="${SHOP_ORDER_STEP:-20s}"
 export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
+# Signs the cart ids the gateway mints; a real shop sets its own secret, shared by its gateways.
+export SHOP_CART_ID_KEY="${SHOP_CART_ID_KEY:-dev-cart-id-key-not-secret}"
 
 # Process substitution, so $! is the program itself (not tee) and `stop` reaches it.
 "$CARGO_TARGET_DIR/debug/worker" > >(tee "$DATA/logs/worker.log") 2>&1 &

@@ -1,19 +1,24 @@
 //! A typed client for carts: what the gateway, the starter and the tests use to start, change
 //! and read cart workflows. Carts are always addressed by id, never through the handle returned
 //! at start, because that handle is bound to the first run and continue-as-new ends it.
-use crate::cart::{CartView, EmailChange, ItemChange, Refusal};
+use crate::cart::{CartError, CartView, EmailChange, ItemChange, Refusal};
 use crate::config::ShopConfig;
-use crate::domain::{CartId, PaymentEvent};
+use crate::domain::{CartId, CartIdKey, PaymentEvent};
 use crate::workflows::cart::{CartInput, CartOutcome, CartWorkflow, CheckoutRequest};
 use crate::workflows::fingerprint::{Fingerprinted, fingerprint};
 use std::time::Duration;
 use temporalio_client::errors::{
-    WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
+    WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError, WorkflowUpdateWithStartError,
 };
 use temporalio_client::{
     Client, RpcOptions, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus,
-    WorkflowGetResultOptions, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions,
+    WorkflowSignalOptions, WorkflowStartOptions, WorkflowUpdateWithStartOptions,
 };
+use temporalio_common::UpdateDefinition;
+
+/// The handle type of a cart workflow's runs.
+type CartRun = <CartWorkflow as temporalio_sdk::workflows::WorkflowImplementation>::Run;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CartsError {
@@ -45,15 +50,24 @@ pub enum CartsError {
 pub struct Carts {
     client: Client,
     shop: ShopConfig,
+    /// Signs the ids [`Carts::mint`] hands out; a minted id's workflow starts with its first change.
+    id_key: CartIdKey,
     /// Deadline for one call to Temporal, so a wedged server cannot hang a request forever.
     rpc_timeout: Duration,
 }
 
 impl Carts {
     pub fn new(client: Client, shop: ShopConfig) -> Self {
+        let id_key = shop.cart_id_key.clone().unwrap_or_else(|| {
+            tracing::warn!(
+                "SHOP_CART_ID_KEY is not set: cart ids minted here are valid at this process only, until it restarts"
+            );
+            CartIdKey::random()
+        });
         Self {
             client,
             shop,
+            id_key,
             rpc_timeout: Duration::from_secs(10),
         }
     }
@@ -98,9 +112,16 @@ impl Carts {
         }
     }
 
-    /// Starts a new, empty cart with a fresh random id.
-    pub async fn create(&self) -> Result<CartView, CartsError> {
-        self.start(self.input(CartId::random())).await
+    /// A new, empty cart: only an id, signed so the gateway can tell it from a forged one. No
+    /// workflow runs until the cart's first change starts it (update-with-start), so a shopper
+    /// who never adds anything costs Temporal nothing.
+    pub fn mint(&self) -> CartView {
+        crate::cart::Cart::default().view(&self.id_key.mint())
+    }
+
+    /// Whether this shop minted `id` (ids of carts started before minting do not verify).
+    pub fn minted(&self, id: &CartId) -> bool {
+        self.id_key.minted(id)
     }
 
     /// Starts a cart from an explicit input (tests use it to set short timings).
@@ -139,17 +160,23 @@ impl Carts {
 
     pub async fn get(&self, id: &CartId) -> Result<CartView, CartsError> {
         let options = WorkflowQueryOptions::builder().rpc_options(self.rpc()).build();
-        self.within(async {
-            self.handle(id)
-                .query(CartWorkflow::get_cart, (), options)
-                .await
-                .map_err(|e| match e {
-                    WorkflowQueryError::NotFound(_) => CartsError::NotFound,
-                    WorkflowQueryError::Rpc(status) => rpc_error(status),
-                    other => CartsError::Other(other.to_string()),
-                })
-        })
-        .await
+        let found = self
+            .within(async {
+                self.handle(id)
+                    .query(CartWorkflow::get_cart, (), options)
+                    .await
+                    .map_err(|e| match e {
+                        WorkflowQueryError::NotFound(_) => CartsError::NotFound,
+                        WorkflowQueryError::Rpc(status) => rpc_error(status),
+                        other => CartsError::Other(other.to_string()),
+                    })
+            })
+            .await;
+        match found {
+            // Minted, never changed: the empty cart, without a workflow.
+            Err(CartsError::NotFound) if self.minted(id) => Ok(crate::cart::Cart::default().view(id)),
+            other => other,
+        }
     }
 
     /// Whether Temporal answers within `limit`: a query for a cart that cannot exist must come
@@ -199,27 +226,72 @@ impl Carts {
         print: Option<String>,
         deadline: Duration,
     ) -> Result<Fingerprinted<CartView>, CartsError> {
-        let handle = self.handle(id);
-        let opts = WorkflowExecuteUpdateOptions::builder()
-            .update_id(update_id.to_owned())
-            .rpc_options(rpc_options(deadline))
-            .build();
         let result = match change.clone() {
             CartChange::Add(c) => {
                 let arg = Fingerprinted::new(c, print);
-                handle.execute_update(CartWorkflow::add_item, arg, opts).await
+                self.update(id, CartWorkflow::add_item, arg, update_id, deadline).await
             }
             CartChange::Remove(c) => {
                 let arg = Fingerprinted::new(c, print);
-                handle.execute_update(CartWorkflow::remove_item, arg, opts).await
+                self.update(id, CartWorkflow::remove_item, arg, update_id, deadline)
+                    .await
             }
             CartChange::Email(c) => {
                 let arg = Fingerprinted::new(c, print);
-                handle.execute_update(CartWorkflow::set_email, arg, opts).await
+                self.update(id, CartWorkflow::set_email, arg, update_id, deadline).await
             }
-        }
-        .map_err(update_error);
+        };
         self.tell_closed_from_missing(id, result).await
+    }
+
+    /// One update. A minted cart's first change starts its workflow in the same call
+    /// (update-with-start; two first changes at once meet in one workflow), and an ended cart
+    /// is never started again; an id from before minting is only ever updated.
+    async fn update<U>(
+        &self,
+        id: &CartId,
+        update: U,
+        arg: U::Input,
+        update_id: &str,
+        deadline: Duration,
+    ) -> Result<U::Output, CartsError>
+    where
+        U: UpdateDefinition<Workflow = CartRun>,
+        U::Input: Send,
+        U::Output: 'static,
+    {
+        if !self.minted(id) {
+            let opts = WorkflowExecuteUpdateOptions::builder()
+                .update_id(update_id.to_owned())
+                .rpc_options(rpc_options(deadline))
+                .build();
+            return self
+                .handle(id)
+                .execute_update(update, arg, opts)
+                .await
+                .map_err(update_error);
+        }
+        let opts = WorkflowUpdateWithStartOptions::new(
+            self.shop.task_queue.clone(),
+            id.to_string(),
+            WorkflowIdConflictPolicy::UseExisting,
+        )
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
+        .update_id(update_id.to_owned())
+        .rpc_options(rpc_options(deadline))
+        .build();
+        self.client
+            .execute_update_with_start_workflow(CartWorkflow::run, self.input(id.clone()), update, arg, opts)
+            .await
+            .map_err(|e| match e {
+                // RejectDuplicate: the cart's workflow ran and ended.
+                WorkflowUpdateWithStartError::Start(WorkflowStartError::AlreadyStarted { .. }) => CartsError::Closed,
+                WorkflowUpdateWithStartError::Start(WorkflowStartError::Rpc(status)) => rpc_error(status),
+                WorkflowUpdateWithStartError::Update(e) => update_error(e),
+                WorkflowUpdateWithStartError::Rpc(status) => rpc_error(status),
+                other => CartsError::Other(other.to_string()),
+            })
     }
 
     /// The server words an update to an ended workflow in more than one way ("already
@@ -262,6 +334,12 @@ impl Carts {
         // The payment goes on when the wait runs out; so does it when the RPC's backstop
         // deadline shows up in one of its other guises.
         match within(wait, call).await {
+            // Minted and never changed: there is nothing to pay for.
+            Err(CartsError::NotFound) if self.minted(id) => Err(CartsError::Refused(Refusal::parse(&format!(
+                "{}: {}",
+                CartError::Empty.code(),
+                CartError::Empty
+            )))),
             Ok(applied) => same_request(applied, print.as_deref()).map(Some),
             Err(CartsError::TimedOut) => Ok(None),
             Err(e) => Err(e),
@@ -275,6 +353,9 @@ impl Carts {
         signal: CompatSignal,
         payload: serde_json::Value,
     ) -> Result<(), CartsError> {
+        if self.minted(id) {
+            return self.signal_with_start(id, signal, payload).await;
+        }
         let handle = self.handle(id);
         let opts = WorkflowSignalOptions::builder().rpc_options(self.rpc()).build();
         self.within(async {
@@ -285,6 +366,75 @@ impl Carts {
                 CompatSignal::Checkout => handle.signal(CartWorkflow::checkout_signal, payload, opts).await,
             };
             result.map_err(signal_error)
+        })
+        .await
+    }
+
+    /// The original shop's signals for a minted cart: the first one starts its workflow.
+    async fn signal_with_start(
+        &self,
+        id: &CartId,
+        signal: CompatSignal,
+        payload: serde_json::Value,
+    ) -> Result<(), CartsError> {
+        let options = WorkflowStartOptions::new(self.shop.task_queue.clone(), id.to_string())
+            .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+            .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+            .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
+            .build();
+        let (client, input) = (&self.client, self.input(id.clone()));
+        self.within(async {
+            let started = match signal {
+                CompatSignal::Add => {
+                    client
+                        .signal_with_start_workflow(
+                            CartWorkflow::run,
+                            input,
+                            CartWorkflow::add_signal,
+                            payload,
+                            options,
+                        )
+                        .await
+                }
+                CompatSignal::Remove => {
+                    client
+                        .signal_with_start_workflow(
+                            CartWorkflow::run,
+                            input,
+                            CartWorkflow::remove_signal,
+                            payload,
+                            options,
+                        )
+                        .await
+                }
+                CompatSignal::Email => {
+                    client
+                        .signal_with_start_workflow(
+                            CartWorkflow::run,
+                            input,
+                            CartWorkflow::email_signal,
+                            payload,
+                            options,
+                        )
+                        .await
+                }
+                CompatSignal::Checkout => {
+                    client
+                        .signal_with_start_workflow(
+                            CartWorkflow::run,
+                            input,
+                            CartWorkflow::checkout_signal,
+                            payload,
+                            options,
+                        )
+                        .await
+                }
+            };
+            started.map(|_| ()).map_err(|e| match e {
+                WorkflowStartError::AlreadyStarted { .. } => CartsError::Closed,
+                WorkflowStartError::Rpc(status) => rpc_error(status),
+                other => CartsError::Other(other.to_string()),
+            })
         })
         .await
     }

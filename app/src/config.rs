@@ -4,6 +4,7 @@
 //! A missing or malformed value fails at start with a message naming the variable.
 use crate::cart::Limits;
 use crate::catalogue::Catalogue;
+use crate::domain::CartIdKey;
 use crate::email::Mailer;
 use crate::payments::Payments;
 use crate::workflows::cart::CartTiming;
@@ -92,6 +93,8 @@ pub struct ShopConfig {
     pub timing: CartTiming,
     pub continue_after_messages: Option<u32>,
     pub storefront_url: String,
+    /// Signs the cart ids the gateway mints (`SHOP_CART_ID_KEY`); shared by every gateway.
+    pub cart_id_key: Option<CartIdKey>,
 }
 
 impl ShopConfig {
@@ -127,6 +130,14 @@ impl ShopConfig {
             timing,
             continue_after_messages,
             storefront_url: env.string("SHOP_STOREFRONT_URL", "http://127.0.0.1:8080"),
+            cart_id_key: env
+                .get("SHOP_CART_ID_KEY")
+                .map(|secret| CartIdKey::new(secret.as_bytes()))
+                .transpose()
+                .map_err(|reason| ConfigError {
+                    var: "SHOP_CART_ID_KEY",
+                    reason,
+                })?,
         })
     }
 }

@@ -340,3 +340,70 @@ async fn past_the_shopper_limit_a_client_gets_429_then_is_served_again() {
         "served again after Retry-After"
     );
 }
+
+/// Update-with-start: `POST /cart` only mints a signed id; the cart's first change starts its
+/// workflow, two first changes at once meet in one workflow, and an id the gateway did not
+/// mint starts nothing and is 404.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cart_s_workflow_starts_with_its_first_change_and_a_forged_id_starts_nothing() {
+    use app::domain::CartId;
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    let exists = |id: String| {
+        let client = app.carts.client().clone();
+        async move {
+            let handle = client.get_workflow_handle::<app::workflows::cart::CartWorkflow>(id);
+            handle.describe(Default::default()).await.is_ok()
+        }
+    };
+
+    let id = api.new_cart().await;
+    assert!(!exists(id.clone()).await, "no workflow for a cart nobody touched");
+    let (status, empty) = api.get(&format!("/cart/{id}")).await;
+    assert_eq!(
+        (status, empty["item_count"].as_u64()),
+        (StatusCode::OK, Some(0)),
+        "{empty}"
+    );
+    let (status, body) = api
+        .put(&format!("/cart/{id}/checkout"), r#"{"Email": "a@b.co"}"#, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("cart_empty"))
+    );
+    assert!(!exists(id.clone()).await, "a checkout of nothing starts nothing");
+
+    let (a, b) = tokio::join!(api.add(&id, 0, 1), api.add(&id, 1, 2));
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{} {}", a.1, b.1);
+    let (_, cart) = api.get(&format!("/cart/{id}")).await;
+    assert_eq!(
+        cart["item_count"], 3,
+        "both first changes are in the one workflow: {cart}"
+    );
+    assert!(exists(id.clone()).await);
+
+    // The original shop's signals start a minted cart too.
+    let minted = app.carts.mint().id;
+    app.carts
+        .signal_compat(
+            &minted,
+            app::carts::CompatSignal::Add,
+            json!({"ProductId": 2, "Quantity": 1}),
+        )
+        .await
+        .unwrap();
+    crate::helpers::eventually("the signal's item", std::time::Duration::from_secs(10), || async {
+        (app.get(&minted).await.item_count == 1).then_some(())
+    })
+    .await;
+
+    let forged = CartId::random().to_string();
+    assert_eq!(api.get(&format!("/cart/{forged}")).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.add(&forged, 0, 1).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("cart_not_found"))
+    );
+    assert!(!exists(forged).await, "a forged id starts no workflow");
+}

@@ -90,11 +90,12 @@ async fn products(state: web::Data<State>) -> HttpResponse {
     })
 }
 
-/// Starts a new cart (a workflow) with a fresh unguessable id.
+/// A new cart: an unguessable id, signed by the gateway. No workflow starts until the cart's
+/// first change, so this costs Temporal nothing.
 #[utoipa::path(tag = "carts", responses((status = 201, body = CartCreated), CartErrors))]
 #[post("/cart")]
 async fn create_cart(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
-    let cart = state.carts.create().await?;
+    let cart = state.carts.mint();
     tracing::info!(cart_id = %cart.id, "cart created");
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/cart/{}", cart.id)))

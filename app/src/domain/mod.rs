@@ -1,11 +1,13 @@
 //! Newtypes that input is parsed into at the edge, so the rest of the code never sees a bad value.
 mod cart_id;
+mod cart_id_key;
 mod email;
 mod money;
 pub mod payment;
 mod quantity;
 
 pub use cart_id::CartId;
+pub use cart_id_key::CartIdKey;
 pub use email::Email;
 pub use money::Cents;
 pub use payment::{ConfirmBy, Payment, PaymentEvent, PaymentLookup, PaymentStatus};

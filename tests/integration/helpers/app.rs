@@ -15,6 +15,9 @@ use std::time::Duration;
 use temporalio_client::WorkflowFetchHistoryOptions;
 use temporalio_sdk::Runtime;
 
+/// The key test gateways and worker processes sign cart ids with (`SHOP_CART_ID_KEY`).
+pub const TEST_CART_ID_KEY: &str = "test-cart-id-key-0123456789";
+
 /// Timings for tests: a reminder after 0.8 s of quiet, no expiry within a test's life.
 pub fn fast_timing() -> CartTiming {
     CartTiming {
@@ -78,6 +81,7 @@ impl TestApp {
             timing: fast_timing(),
             continue_after_messages: None,
             storefront_url: "http://shop.test".into(),
+            cart_id_key: Some(app::domain::CartIdKey::new(TEST_CART_ID_KEY.as_bytes()).unwrap()),
         };
         let client = app::temporal::connect(&temporal.address()).await.unwrap();
         let url = opts.database_url.clone().unwrap_or_else(|| app_sqlite_url(dir.path()));
@@ -133,6 +137,7 @@ impl TestApp {
         let mut env = vec![
             ("TEMPORAL_ADDRESS", self.temporal.address()),
             ("SHOP_TASK_QUEUE", self.task_queue.clone()),
+            ("SHOP_CART_ID_KEY", TEST_CART_ID_KEY.into()),
             ("SHOP_HTTP_ADDRESS", format!("127.0.0.1:{port}")),
             ("SHOP_DATA_DIR", self.dir.path().display().to_string()),
             ("RUST_LOG", "info".into()),
