@@ -14,6 +14,7 @@ mod migrations;
 mod payment_recovery;
 mod payments;
 mod replay;
+mod scale_out;
 mod starter;
 mod storefront;
 mod webapp;
