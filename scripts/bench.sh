@@ -2,18 +2,21 @@
 # Load benchmark: starts a release build of the stack on spare ports (Temporal dev server in
 # memory, or persisted to SQLite with --persisted), drives it with N concurrent shoppers over
 # HTTP, prints the figures, then measures one worker holding --open-carts carts. Stops everything.
-#   scripts/bench.sh [--persisted] [--shoppers 32] [--seconds 30] [--open-carts 10000]
+#   scripts/bench.sh [--persisted] [--shoppers 32] [--seconds 30] [--open-carts 10000] [--stack DIR]
+# --stack DIR runs the worker and webapp from another build's binary folder (e.g. the previous
+# main's target/release) under the same load generator, to compare the two in one sitting.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
 
-PERSISTED=0; SHOPPERS=32; SECONDS_=30; OPEN=0
+PERSISTED=0; SHOPPERS=32; SECONDS_=30; OPEN=0; STACK=
 while [ $# -gt 0 ]; do
   case "$1" in
     --persisted) PERSISTED=1 ;;
     --shoppers) SHOPPERS="$2"; shift ;;
     --seconds) SECONDS_="$2"; shift ;;
     --open-carts) OPEN="$2"; shift ;;
+    --stack) STACK="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -22,6 +25,7 @@ done
 echo "==> building release binaries"
 cargo build --quiet --release --bins
 BIN="$CARGO_TARGET_DIR/release"
+STACK="${STACK:-$BIN}"
 WORK="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -36,15 +40,15 @@ DB=(); [ "$PERSISTED" = 1 ] && DB=(--db-filename "$WORK/temporal.db")
 "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$SPORT" > "$WORK/stripe.log" 2>&1 & pids+=($!)
 wait_port "$TPORT"; wait_port "$SPORT"
 export TEMPORAL_ADDRESS="127.0.0.1:$TPORT" SHOP_STRIPE_BASE_URL="http://127.0.0.1:$SPORT" SHOP_DATA_DIR="$WORK" RUST_LOG=warn
-"$BIN/worker" > "$WORK/worker.log" 2>&1 & WORKER=$!; pids+=($WORKER)
+"$STACK/worker" > "$WORK/worker.log" 2>&1 & WORKER=$!; pids+=($WORKER)
 # One machine plays every shopper, from one address: the per-client limit would throttle it.
-SHOP_RATE_LIMIT=off SHOP_HTTP_ADDRESS="127.0.0.1:$HPORT" "$BIN/webapp" > "$WORK/webapp.log" 2>&1 & WEBAPP=$!; pids+=($WEBAPP)
+SHOP_RATE_LIMIT=off SHOP_HTTP_ADDRESS="127.0.0.1:$HPORT" "$STACK/webapp" > "$WORK/webapp.log" 2>&1 & WEBAPP=$!; pids+=($WEBAPP)
 wait_port "$HPORT"
 
 mode="in-memory dev server"; [ "$PERSISTED" = 1 ] && mode="dev server persisted to SQLite"
-echo "==> $SHOPPERS shoppers for ${SECONDS_}s against the $mode ($(nproc) cores, everything on this machine)"
+echo "==> $SHOPPERS shoppers for ${SECONDS_}s against the $mode, stack $STACK ($(nproc) cores, everything on this machine)"
 "$BIN/bench" --url "http://127.0.0.1:$HPORT" --shoppers "$SHOPPERS" --seconds "$SECONDS_" \
-  --worker-pid "$WORKER" --webapp-pid "$WEBAPP" --temporal-pid "$TEMPORAL"
+  --worker-pid "$WORKER" --webapp-pid "$WEBAPP" --temporal-pid "$TEMPORAL" --temporal-address "127.0.0.1:$TPORT"
 if [ "$OPEN" -gt 0 ]; then
   echo "==> filling $OPEN open carts"
   "$BIN/bench" --url "http://127.0.0.1:$HPORT" --shoppers "$SHOPPERS" --open-carts "$OPEN" --worker-pid "$WORKER" --webapp-pid "$WEBAPP"

@@ -16,6 +16,8 @@ struct Args {
     seconds: u64,
     open_carts: Option<usize>,
     pids: Vec<(&'static str, u32)>,
+    /// Where to read sample carts' histories from, to count events and workflow tasks.
+    temporal: Option<String>,
 }
 
 fn args() -> Args {
@@ -25,6 +27,7 @@ fn args() -> Args {
         seconds: 30,
         open_carts: None,
         pids: vec![],
+        temporal: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -36,6 +39,7 @@ fn args() -> Args {
             "--open-carts" => a.open_carts = Some(value().parse().expect("--open-carts N")),
             "--worker-pid" => a.pids.push(("worker", value().parse().expect("--worker-pid PID"))),
             "--webapp-pid" => a.pids.push(("webapp", value().parse().expect("--webapp-pid PID"))),
+            "--temporal-address" => a.temporal = Some(value()),
             "--temporal-pid" => a.pids.push(("temporal", value().parse().expect("--temporal-pid PID"))),
             other => panic!("unknown flag {other}"),
         }
@@ -47,6 +51,8 @@ fn args() -> Args {
 struct Stats {
     latencies: BTreeMap<&'static str, Vec<Duration>>,
     errors: BTreeMap<String, usize>,
+    /// Carts of completed journeys, a few of which have their histories counted.
+    journeys: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Stats>>;
@@ -98,7 +104,29 @@ async fn journey(http: &reqwest::Client, base: &str, stats: &Shared, n: usize) -
         http.put(format!("{cart}/email")).json(&body),
     )
     .await?;
+    stats.lock().await.journeys.push(id);
     Some(())
+}
+
+/// Mean history events and workflow tasks per journey, over up to 20 journeys' carts: the work
+/// each shopper costs the Temporal server.
+async fn history_per_journey(address: &str, carts: &[String]) -> anyhow::Result<(f64, f64)> {
+    use temporalio_common::protos::temporal::api::enums::v1::EventType;
+    let client = app::temporal::connect(address).await?;
+    let sample = &carts[..carts.len().min(20)];
+    anyhow::ensure!(!sample.is_empty(), "no journey completed");
+    let (mut events, mut tasks) = (0usize, 0usize);
+    for id in sample {
+        let handle = client.get_workflow_handle::<app::workflows::cart::CartWorkflow>(id.clone());
+        let history = handle.fetch_history(Default::default()).into_events().await?;
+        events += history.len();
+        tasks += history
+            .iter()
+            .filter(|e| e.event_type == EventType::WorkflowTaskCompleted as i32)
+            .count();
+    }
+    let n = sample.len() as f64;
+    Ok((events as f64 / n, tasks as f64 / n))
 }
 
 /// (utime + stime) in seconds and peak RSS in MiB, from /proc.
@@ -206,7 +234,7 @@ async fn main() {
         println!("error {what}: {count}");
     }
     let mut cpu_total = 0.0;
-    for (name, pid, start) in before {
+    for &(name, pid, start) in &before {
         if let (Some((cpu0, _)), Some((cpu1, rss))) = (start, usage(pid)) {
             // The budget is ours (worker + webapp); Temporal's own share is shown for context.
             if name != "temporal" {
@@ -216,6 +244,21 @@ async fn main() {
                 "{name:<7} pid {pid}: CPU {:.2} s during the run, peak RSS {rss:.0} MiB",
                 cpu1 - cpu0
             );
+        }
+    }
+    for &(name, pid, start) in &before {
+        if let (true, Some((cpu0, _)), Some((cpu1, _))) = (name == "temporal", start, usage(pid))
+            && requests > 0
+        {
+            println!("temporal CPU per request: {:.3} ms", (cpu1 - cpu0) * 1000.0 / requests as f64);
+        }
+    }
+    if let Some(address) = &args.temporal
+        && args.open_carts.is_none()
+    {
+        match history_per_journey(address, &stats.journeys).await {
+            Ok((events, tasks)) => println!("per journey: {events:.1} history events, {tasks:.1} workflow tasks"),
+            Err(e) => println!("per journey: histories not read ({e})"),
         }
     }
     if requests > 0 && cpu_total > 0.0 {
