@@ -329,12 +329,19 @@ pub struct WorkerConfig {
     pub activity_pollers: usize,
     /// Workflows kept in memory between tasks; an evicted cart is rebuilt by replay.
     pub max_cached_workflows: usize,
+    /// `SHOP_WORKER_POLLERS=auto`: the SDK scales workflow pollers (2 up to 40) by the server's
+    /// feedback instead of keeping `workflow_pollers` open.
+    pub autoscale_pollers: bool,
 }
 
 impl WorkerConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            workflow_pollers: env.parse("SHOP_WORKER_POLLERS", 20)?,
+            workflow_pollers: match env.get("SHOP_WORKER_POLLERS") {
+                Some("auto") => 20,
+                _ => env.parse("SHOP_WORKER_POLLERS", 20)?,
+            },
+            autoscale_pollers: env.get("SHOP_WORKER_POLLERS") == Some("auto"),
             activity_pollers: env.parse("SHOP_WORKER_ACTIVITY_POLLERS", 5)?,
             max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 5_000)?,
         })

@@ -6,7 +6,7 @@ use crate::workflows::cart::CartWorkflow;
 use crate::workflows::order::OrderWorkflow;
 use std::time::Duration;
 use temporalio_client::Client;
-use temporalio_sdk::runtime::PollerBehavior;
+use temporalio_sdk::runtime::{AutoscalingOptions, PollerBehavior};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
 /// How long the server waits for a worker to finish a workflow task before handing it to
@@ -30,9 +30,14 @@ pub fn build(
     config: &WorkerConfig,
     activities: ShopActivities,
 ) -> anyhow::Result<Worker> {
+    let workflow_pollers = if config.autoscale_pollers {
+        PollerBehavior::Autoscaling(AutoscalingOptions::builder().minimum(2).maximum(40).initial(5).build())
+    } else {
+        PollerBehavior::SimpleMaximum(config.workflow_pollers)
+    };
     let options = WorkerOptions::new(task_queue)
         .max_cached_workflows(config.max_cached_workflows)
-        .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
+        .workflow_task_poller_behavior(workflow_pollers)
         .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
         .sticky_queue_schedule_to_start_timeout(STICKY_QUEUE_TIMEOUT)
         .graceful_shutdown_period(Duration::from_secs(10))

@@ -250,7 +250,10 @@ async fn main() {
         if let (true, Some((cpu0, _)), Some((cpu1, _))) = (name == "temporal", start, usage(pid))
             && requests > 0
         {
-            println!("temporal CPU per request: {:.3} ms", (cpu1 - cpu0) * 1000.0 / requests as f64);
+            println!(
+                "temporal CPU per request: {:.3} ms",
+                (cpu1 - cpu0) * 1000.0 / requests as f64
+            );
         }
     }
     if let Some(address) = &args.temporal

@@ -310,6 +310,7 @@ impl InProcessWorker {
                     workflow_pollers: 4,
                     activity_pollers: 2,
                     max_cached_workflows: 100,
+                    autoscale_pollers: false,
                 };
                 let mut worker = app::worker::build(&runtime, client, &task_queue, &config, activities).unwrap();
                 let shutdown = worker.shutdown_handle();
