@@ -264,6 +264,16 @@ async fn contract(app: &TestApp, api: &Api) {
     assert!(list.as_array().unwrap().iter().all(|o| o["id"] != second["id"]));
 }
 
+/// The handle of an order's workflow, by the order's id.
+fn order_workflow(
+    app: &TestApp,
+    order_id: i64,
+) -> temporalio_client::WorkflowHandle<temporalio_client::Client, app::workflows::order::OrderWorkflow> {
+    app.carts
+        .client()
+        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(order_id))
+}
+
 /// Every store scenario runs twice: on a SQLite file and on a fresh PostgreSQL database.
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {$(
@@ -494,12 +504,7 @@ async fn a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator(da
     .await;
     assert_eq!(order["status"], "cancelled");
     assert!(order["refund_ref"].is_null(), "{order}");
-    let handle = app
-        .carts
-        .client()
-        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(
-            order["id"].as_i64().unwrap(),
-        ));
+    let handle = order_workflow(&app, order["id"].as_i64().unwrap());
     handle
         .get_result(Default::default())
         .await
@@ -520,10 +525,7 @@ async fn an_open_order_whose_workflow_is_gone_is_not_changed_silently(database_u
         })
         .await
         .unwrap();
-    let handle = app
-        .carts
-        .client()
-        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(order.id));
+    let handle = order_workflow(&app, order.id);
     handle
         .terminate(
             temporalio_client::WorkflowTerminateOptions::builder()
@@ -715,10 +717,7 @@ async fn the_saga_voids_an_order_made_for_a_refunded_payment(database_url: Optio
         (row.status, row.refund_ref.as_deref()),
         (OrderStatus::Cancelled, Some("re_saga"))
     );
-    let handle = app
-        .carts
-        .client()
-        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(order.id));
+    let handle = order_workflow(&app, order.id);
     let described = handle.describe(Default::default()).await.unwrap();
     assert_eq!(
         described.status(),
