@@ -13,8 +13,14 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     echo "==> chromium/chromedriver missing and not root: the browser test will be skipped (or fail under CI=true)"
   fi
 fi
+# deploy/check.sh validates the compose file with docker-compose (Debian's package).
+if ! command -v docker-compose >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing docker-compose to check deploy/compose.yaml"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+fi
 cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 # The integration tests run the worker and starter binaries, so build them first.
 cargo build --quiet --bins
+bash deploy/check.sh
 cargo test --workspace -- --test-threads="${TEST_THREADS:-2}"
