@@ -407,3 +407,37 @@ async fn a_cart_s_workflow_starts_with_its_first_change_and_a_forged_id_starts_n
     );
     assert!(!exists(forged).await, "a forged id starts no workflow");
 }
+
+/// `GET /metrics` after a little traffic: requests counted by route pattern and status, with
+/// latency, never labelled with a cart id; only with the orders token.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_s_metrics_count_requests_by_route_pattern_behind_the_token() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = Api::spawn(&app).await;
+    let id = api.new_cart().await;
+    assert_eq!(api.add(&id, 0, 1).await.0, StatusCode::OK);
+    assert_eq!(api.add(&id, 1, 1).await.0, StatusCode::OK);
+    assert_eq!(api.get("/no/such/route").await.0, StatusCode::NOT_FOUND);
+
+    let scrape = |token: Option<&'static str>| {
+        let api = api.clone();
+        async move {
+            let mut req = api.http().get(format!("{}/metrics", api.base));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(scrape(None).await.0, StatusCode::UNAUTHORIZED);
+    let (status, text) = scrape(Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains(r#"shop_http_requests_total{method="PUT",route="/cart/{id}/add",status="200"} 2"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
+    assert!(text.contains("shop_http_request_duration_seconds_bucket"), "{text}");
+    assert!(!text.contains(&id), "no cart id in the metrics");
+}

@@ -7,6 +7,7 @@
 //! - [`error`]: the one table from error kind to status and JSON error body.
 //! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
 //! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
+//! - [`metrics`]: `GET /metrics` (requests by route pattern, status and latency; orders token).
 //! - [`rate_limit`]: the per-client shopper limit (429 with `Retry-After`).
 //! - [`storefront`]: `GET /storefront/config`, the page's Stripe.js URL and publishable key.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
@@ -14,6 +15,7 @@
 pub mod api;
 pub mod error;
 pub mod fallback;
+pub mod metrics;
 pub mod orders;
 pub mod rate_limit;
 pub mod routes;

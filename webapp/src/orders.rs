@@ -123,7 +123,7 @@ pub enum OrderErrors {
 }
 
 /// Constant-time comparison, so response timing does not leak the token.
-fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
+pub(crate) fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
     let given = req
         .headers()
         .get("Authorization")

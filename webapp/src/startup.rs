@@ -1,5 +1,6 @@
 use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
+use crate::metrics::HttpMetrics;
 use crate::orders::OrdersState;
 use crate::rate_limit::{RateLimitConfig, ShopperLimit};
 use crate::routes::{self, State};
@@ -108,6 +109,7 @@ impl Application {
             .rate_limit
             .as_ref()
             .map(|c| web::Data::new(ShopperLimit::new(c)));
+        let http_metrics = web::Data::new(HttpMetrics::default());
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -142,12 +144,21 @@ impl Application {
             let mut table = RouteTable::from_openapi(&openapi);
             table.add("/", vec!["GET"]);
             table.add("/docs", vec!["GET"]);
+            if orders.is_some() {
+                table.add("/metrics", vec!["GET"]);
+            }
             let table = std::sync::Arc::new(table);
             let app = match &limit {
                 Some(limit) => app.app_data(limit.clone()),
                 None => app,
             };
-            app.wrap(actix_web::middleware::from_fn(crate::rate_limit::limit))
+            let app = match &orders {
+                Some(_) => app.configure(crate::metrics::configure),
+                None => app,
+            };
+            app.app_data(http_metrics.clone())
+                .wrap(actix_web::middleware::from_fn(crate::rate_limit::limit))
+                .wrap(actix_web::middleware::from_fn(crate::metrics::record))
                 .wrap(cors)
                 // Outside CORS, so its refusals get the JSON shape too.
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
