@@ -20,8 +20,12 @@ names=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "==> stopping"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Newest first, each waited for: the gateway and the worker drain while Temporal is still
+  # up (a worker whose server is already gone keeps retrying its shutdown calls).
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
   echo "==> stopped; state kept in $DATA"
 }
 trap stop INT TERM EXIT

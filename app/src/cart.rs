@@ -136,6 +136,16 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl From<&CartError> for Refusal {
+    fn from(err: &CartError) -> Self {
+        Self {
+            code: err.code().to_owned(),
+            field: err.field(),
+            message: err.to_string(),
+        }
+    }
+}
+
 impl Refusal {
     pub fn parse(failure_message: &str) -> Self {
         match failure_message.split_once(": ") {

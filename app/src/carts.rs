@@ -116,7 +116,7 @@ impl Carts {
     /// workflow runs until the cart's first change starts it (update-with-start), so a shopper
     /// who never adds anything costs Temporal nothing.
     pub fn mint(&self) -> CartView {
-        crate::cart::Cart::default().view(&self.id_key.mint())
+        empty_cart(&self.id_key.mint())
     }
 
     /// Whether this shop minted `id` (ids of carts started before minting do not verify).
@@ -142,7 +142,7 @@ impl Carts {
                 })
         })
         .await?;
-        Ok(crate::cart::Cart::default().view(&id))
+        Ok(empty_cart(&id))
     }
 
     fn handle(
@@ -174,7 +174,7 @@ impl Carts {
             .await;
         match found {
             // Minted, never changed: the empty cart, without a workflow.
-            Err(CartsError::NotFound) if self.minted(id) => Ok(crate::cart::Cart::default().view(id)),
+            Err(CartsError::NotFound) if self.minted(id) => Ok(empty_cart(id)),
             other => other,
         }
     }
@@ -335,11 +335,7 @@ impl Carts {
         // deadline shows up in one of its other guises.
         match within(wait, call).await {
             // Minted and never changed: there is nothing to pay for.
-            Err(CartsError::NotFound) if self.minted(id) => Err(CartsError::Refused(Refusal::parse(&format!(
-                "{}: {}",
-                CartError::Empty.code(),
-                CartError::Empty
-            )))),
+            Err(CartsError::NotFound) if self.minted(id) => Err(CartsError::Refused((&CartError::Empty).into())),
             Ok(applied) => same_request(applied, print.as_deref()).map(Some),
             Err(CartsError::TimedOut) => Ok(None),
             Err(e) => Err(e),
@@ -504,6 +500,10 @@ pub enum CompatSignal {
 /// the server; the caller then waits out its whole deadline. Sending it again under the same
 /// update id after this long (the server deduplicates by id) puts it on a live worker.
 const RESEND_AFTER: Duration = Duration::from_secs(3);
+
+fn empty_cart(id: &CartId) -> CartView {
+    crate::cart::Cart::default().view(id)
+}
 
 /// How far the RPC's own deadline trails ours, so ours is the one that fires.
 const RPC_BACKSTOP: Duration = Duration::from_secs(2);
