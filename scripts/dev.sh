@@ -86,6 +86,9 @@ export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
 # Orders move a step every 20 s so the lifecycle can be watched; the API needs this token.
 export SHOP_ORDER_STEP="${SHOP_ORDER_STEP:-20s}"
 export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
+# Payloads go to Temporal in plain JSON unless SHOP_PAYLOAD_KEYS is set (README: "Customer data
+# encrypted in Temporal"); with it, /codec serves the Web UI behind the operator token.
+export SHOP_OPERATOR_TOKEN="${SHOP_OPERATOR_TOKEN:-dev-operator-token}"
 # Signs the cart ids the gateway mints; a real shop sets its own secret, shared by its gateways.
 export SHOP_CART_ID_KEY="${SHOP_CART_ID_KEY:-dev-cart-id-key-not-secret}"
 
@@ -106,6 +109,11 @@ if [ -n "${SHOP_STRIPE_BASE_URL:-}" ] && [ -n "${STRIPE_WEBHOOK_SECRET:-}" ]; th
 fi
 sleep 1
 check_alive
+if [ -n "${SHOP_PAYLOAD_KEYS:-}" ]; then
+  payloads="payloads encrypted; the remote codec is http://127.0.0.1:$HTTP_PORT/codec"
+else
+  payloads='payloads in plain JSON; SHOP_PAYLOAD_KEYS=dev:$(openssl rand -base64 32) encrypts them'
+fi
 
 cat <<MSG
 
@@ -114,7 +122,7 @@ cat <<MSG
                     4000 0000 0000 0002 is declined (any future expiry, any CVC)
   API docs          http://127.0.0.1:$HTTP_PORT/docs/   (OpenAPI: /openapi.json)
   Orders API        curl -H "Authorization: Bearer $SHOP_ORDERS_TOKEN" http://127.0.0.1:$HTTP_PORT/orders
-  Temporal Web UI   http://127.0.0.1:$UI_PORT
+  Temporal Web UI   http://127.0.0.1:$UI_PORT   ($payloads)
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT
   Email outbox      $DATA/outbox
   Orders database   ${DATABASE_URL:-$DATA/orders.db (SQLite)}

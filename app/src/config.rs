@@ -4,6 +4,7 @@
 //! A missing or malformed value fails at start with a message naming the variable.
 use crate::cart::Limits;
 use crate::catalogue::Catalogue;
+use crate::codec::PayloadKeys;
 use crate::domain::CartIdKey;
 use crate::email::Mailer;
 use crate::payments::Payments;
@@ -344,6 +345,44 @@ impl WorkerConfig {
             autoscale_pollers: env.get("SHOP_WORKER_POLLERS") == Some("auto"),
             activity_pollers: env.parse("SHOP_WORKER_ACTIVITY_POLLERS", 5)?,
             max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 5_000)?,
+        })
+    }
+}
+
+/// How every shop process talks to Temporal, beyond the SDK's own `TEMPORAL_*` settings.
+#[derive(Debug, Clone)]
+pub struct TemporalConfig {
+    /// gRPC gzip (the SDK's default). `SHOP_TEMPORAL_COMPRESSION=off` saves the CPU of
+    /// compressing small messages toward a server on the same host or network.
+    pub compression: bool,
+    /// `SHOP_PAYLOAD_KEYS=id:base64key[,id:base64key…]` encrypts every payload (see [`crate::codec`]).
+    /// Every client and worker of one shop needs the same keys.
+    pub payload_keys: Option<PayloadKeys>,
+}
+
+impl TemporalConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let compression = match env.get("SHOP_TEMPORAL_COMPRESSION").unwrap_or("gzip") {
+            "gzip" | "on" => true,
+            "off" | "none" => false,
+            other => {
+                return Err(ConfigError {
+                    var: "SHOP_TEMPORAL_COMPRESSION",
+                    reason: format!("{other:?} is neither gzip nor off"),
+                });
+            }
+        };
+        let payload_keys = env
+            .get("SHOP_PAYLOAD_KEYS")
+            .map(PayloadKeys::parse)
+            .transpose()
+            .map_err(|reason| ConfigError {
+                var: "SHOP_PAYLOAD_KEYS",
+                reason,
+            })?;
+        Ok(Self {
+            compression,
+            payload_keys,
         })
     }
 }

@@ -13,11 +13,13 @@
 //! - [`config`]: settings from the environment, each failure naming its variable.
 //! - [`carts`]: a typed client for carts (start, update, signal, query) used by every binary.
 //! - [`temporal`]: connecting to Temporal from its own environment variables.
+//! - [`codec`]: the payload codec that encrypts what the shop stores in Temporal.
 //! - [`worker`]: builds the Temporal worker that hosts the workflows and activities.
 pub mod activities;
 pub mod cart;
 pub mod carts;
 pub mod catalogue;
+pub mod codec;
 pub mod config;
 pub mod domain;
 pub mod email;

@@ -1,19 +1,39 @@
 //! Connecting to Temporal with its own environment variables (`TEMPORAL_ADDRESS`,
 //! `TEMPORAL_NAMESPACE`, `TEMPORAL_TLS_*`, `TEMPORAL_API_KEY`, or a profile file), read by the
-//! SDK's envconfig so they mean exactly what they mean for the `temporal` CLI.
+//! SDK's envconfig so they mean exactly what they mean for the `temporal` CLI, plus the shop's
+//! own [`TemporalConfig`] (compression, payload encryption).
+use crate::codec::EncryptionCodec;
+use crate::config::TemporalConfig;
 use anyhow::Context;
 use std::time::{Duration, Instant};
 use temporalio_client::envconfig::LoadClientConfigProfileOptions;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, GrpcCompression};
+use temporalio_common::data_converters::{DataConverter, DefaultFailureConverter, PayloadConverter};
 
-pub async fn connect_from_env() -> anyhow::Result<Client> {
-    let (connection, options) = ClientOptions::load_from_config(LoadClientConfigProfileOptions::default())
+pub async fn connect_from_env(config: &TemporalConfig) -> anyhow::Result<Client> {
+    let (mut connection, mut options) = ClientOptions::load_from_config(LoadClientConfigProfileOptions::default())
         .map_err(|e| anyhow::anyhow!("TEMPORAL_ADDRESS / TEMPORAL_* settings are invalid: {e:?}"))?;
+    if !config.compression {
+        connection.grpc_compression = GrpcCompression::None;
+    }
+    if let Some(keys) = &config.payload_keys {
+        options.data_converter = encrypting_converter(keys.clone());
+    }
     let target = connection.target.to_string();
     let connection = connect_retrying(connection)
         .await
         .with_context(|| format!("cannot reach Temporal at {target} (set TEMPORAL_ADDRESS)"))?;
     Ok(Client::new(connection, options)?)
+}
+
+/// The SDK's JSON payloads, sealed by the codec. Failure messages and stack traces move into an
+/// encoded attribute too: a refusal's message can quote what the shopper sent.
+fn encrypting_converter(keys: crate::codec::PayloadKeys) -> DataConverter {
+    DataConverter::new(
+        PayloadConverter::default(),
+        DefaultFailureConverter::new(true),
+        EncryptionCodec(keys),
+    )
 }
 
 /// Connects to a server at `address` (`host:port`) in the `default` namespace; for tests and tools.

@@ -7,7 +7,7 @@
 use anyhow::{Context, bail, ensure};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
 use app::carts::{CartChange, Carts};
-use app::config::{Env, ShopConfig};
+use app::config::{Env, ShopConfig, TemporalConfig};
 use app::domain::CartId;
 use app::workflows::cart::{CartTiming, CheckoutRequest};
 use std::time::{Duration, Instant};
@@ -17,8 +17,10 @@ async fn main() {
     app::install_crypto_provider();
     let mode = std::env::args().nth(1).unwrap_or_default();
     let result = async {
-        let shop = ShopConfig::from_env(&Env::from_process())?;
-        let carts = Carts::new(app::temporal::connect_from_env().await?, shop);
+        let env = Env::from_process();
+        let shop = ShopConfig::from_env(&env)?;
+        let client = app::temporal::connect_from_env(&TemporalConfig::from_env(&env)?).await?;
+        let carts = Carts::new(client, shop);
         match mode.as_str() {
             "" | "checkout" => checkout_journey(&carts).await,
             "abandon" => abandon_journey(&carts).await,

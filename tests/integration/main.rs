@@ -7,6 +7,7 @@ mod orders;
 
 mod cart_workflow;
 mod checkout_flow;
+mod codec;
 mod durability;
 mod email;
 mod faults;

@@ -9,6 +9,7 @@
 //! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
 //! - [`metrics`]: `GET /metrics` (requests by route pattern, status and latency; orders token).
 //! - [`rate_limit`]: the per-client shopper limit (429 with `Retry-After`).
+//! - [`operator`]: operator routes behind their own token (the Web UI's remote codec).
 //! - [`storefront`]: `GET /storefront/config`, the page's Stripe.js URL and publishable key.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
@@ -16,6 +17,7 @@ pub mod api;
 pub mod error;
 pub mod fallback;
 pub mod metrics;
+pub mod operator;
 pub mod orders;
 pub mod rate_limit;
 pub mod routes;

@@ -1,9 +1,10 @@
 //! The gateway binary: configuration, a Temporal client, the HTTP server.
 use app::carts::Carts;
-use app::config::{Env, OrdersConfig, ShopConfig};
+use app::config::{Env, OrdersConfig, ShopConfig, TemporalConfig};
 use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
+use webapp::operator::OperatorState;
 use webapp::rate_limit::RateLimitConfig;
 use webapp::startup::{Application, Settings};
 use webapp::storefront::StorefrontConfig;
@@ -34,7 +35,8 @@ async fn main() -> anyhow::Result<()> {
     if settings.webhook_secret.is_none() {
         tracing::warn!("STRIPE_WEBHOOK_SECRET is not set: /stripe/webhook is off; payments settle by status checks");
     }
-    let client = app::temporal::connect_from_env().await?;
+    let temporal = TemporalConfig::from_env(&env)?;
+    let client = app::temporal::connect_from_env(&temporal).await?;
     settings.orders = match env.get("SHOP_ORDERS_TOKEN") {
         Some(token) => {
             let config = OrdersConfig::from_env(&env, &shop.data_dir)?;
@@ -49,6 +51,16 @@ async fn main() -> anyhow::Result<()> {
         }
         None => {
             tracing::warn!("SHOP_ORDERS_TOKEN is not set: the /orders API is off");
+            None
+        }
+    };
+    settings.operator = match env.get("SHOP_OPERATOR_TOKEN") {
+        Some(token) => Some(OperatorState {
+            token: token.to_owned(),
+            payload_keys: temporal.payload_keys.clone(),
+        }),
+        None => {
+            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: the operator routes (/codec) are off");
             None
         }
     };

@@ -1,6 +1,7 @@
 use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::metrics::HttpMetrics;
+use crate::operator::OperatorState;
 use crate::orders::OrdersState;
 use crate::rate_limit::{RateLimitConfig, ShopperLimit};
 use crate::routes::{self, State};
@@ -36,6 +37,8 @@ pub struct Settings {
     /// The per-client limit on shopper routes; `None` (the default here; the binary turns it
     /// on) leaves them unlimited.
     pub rate_limit: Option<RateLimitConfig>,
+    /// Operator routes and their token; `None` leaves them unmounted.
+    pub operator: Option<OperatorState>,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             webhook_secret: None,
             storefront: StorefrontConfig::default(),
             rate_limit: None,
+            operator: None,
         }
     }
 }
@@ -110,6 +114,7 @@ impl Application {
             .as_ref()
             .map(|c| web::Data::new(ShopperLimit::new(c)));
         let http_metrics = web::Data::new(HttpMetrics::default());
+        let operator = settings.operator.map(web::Data::new);
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -147,6 +152,9 @@ impl Application {
             if orders.is_some() {
                 table.add("/metrics", vec!["GET"]);
             }
+            if let Some(operator) = &operator {
+                crate::operator::routes(operator, &mut table);
+            }
             let table = std::sync::Arc::new(table);
             let app = match &limit {
                 Some(limit) => app.app_data(limit.clone()),
@@ -154,6 +162,12 @@ impl Application {
             };
             let app = match &orders {
                 Some(_) => app.configure(crate::metrics::configure),
+                None => app,
+            };
+            let app = match &operator {
+                Some(operator) => app
+                    .app_data(operator.clone())
+                    .configure(|cfg| crate::operator::configure(cfg, operator)),
                 None => app,
             };
             app.app_data(http_metrics.clone())

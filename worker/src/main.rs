@@ -1,7 +1,7 @@
 //! The worker: reads configuration (`worker migrate` only migrates the order store), builds the activities' clients, and hosts the cart
 //! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
 use app::activities::ShopActivities;
-use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, WorkerConfig};
+use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig};
 use app::orders::Orders;
 use temporalio_sdk::Runtime;
 
@@ -21,7 +21,8 @@ async fn main() -> anyhow::Result<()> {
     let stripe = StripeConfig::from_env(&env)?;
     let email = EmailConfig::from_env(&env, &shop.data_dir)?;
     let orders_config = OrdersConfig::from_env(&env, &shop.data_dir)?;
-    let client = app::temporal::connect_from_env().await?;
+    let temporal = TemporalConfig::from_env(&env)?;
+    let client = app::temporal::connect_from_env(&temporal).await?;
     let orders = Orders::new(
         orders_config.store().await?,
         client.clone(),

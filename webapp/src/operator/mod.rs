@@ -1,0 +1,28 @@
+//! Operator routes, all behind `SHOP_OPERATOR_TOKEN` (a bearer token of its own, apart from the
+//! orders token: support staff who look up carts need not be able to change orders).
+//! - `codec`: the Temporal Web UI's remote codec (`POST /codec/decode`, `/codec/encode`).
+pub mod codec;
+
+use crate::fallback::RouteTable;
+use actix_web::web;
+use app::codec::PayloadKeys;
+
+pub struct OperatorState {
+    pub token: String,
+    /// The shop's payload keys; `None` leaves `/codec` unmounted.
+    pub payload_keys: Option<PayloadKeys>,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: &OperatorState) {
+    if state.payload_keys.is_some() {
+        codec::configure(cfg);
+    }
+}
+
+/// What `configure` mounts, for the 404/405 answers of unknown routes.
+pub fn routes(state: &OperatorState, table: &mut RouteTable) {
+    if state.payload_keys.is_some() {
+        table.add("/codec/decode", vec!["POST"]);
+        table.add("/codec/encode", vec!["POST"]);
+    }
+}
