@@ -36,7 +36,9 @@ wait_port() { for _ in $(seq 1 150); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/
 TPORT=$(free_port); SPORT=$(free_port); HPORT=$(free_port)
 DB=(); [ "$PERSISTED" = 1 ] && DB=(--db-filename "$WORK/temporal.db")
 "$VENV/bin/temporal" server start-dev --headless --ip 127.0.0.1 --port "$TPORT" --ui-port "$(free_port)" \
-  --log-level error ${DB[@]+"${DB[@]}"} > "$WORK/temporal.log" 2>&1 & TEMPORAL=$!; pids+=($TEMPORAL)
+  --log-level error ${DB[@]+"${DB[@]}"} --search-attribute CartStatus=Keyword --search-attribute CartItemCount=Int \
+  --search-attribute CartTotalCents=Int --search-attribute CartUpdatedAt=Datetime \
+  > "$WORK/temporal.log" 2>&1 & TEMPORAL=$!; pids+=($TEMPORAL)
 "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$SPORT" > "$WORK/stripe.log" 2>&1 & pids+=($!)
 wait_port "$TPORT"; wait_port "$SPORT"
 export TEMPORAL_ADDRESS="127.0.0.1:$TPORT" SHOP_STRIPE_BASE_URL="http://127.0.0.1:$SPORT" SHOP_DATA_DIR="$WORK" RUST_LOG=warn

@@ -59,8 +59,11 @@ wait_log() { # name line: the process wrote `line` to its log
   echo "$1 did not get ready; see $DATA/logs/$1.log" >&2; exit 1
 }
 
+# What operators find carts by (app/src/workflows/search.rs); the worker checks them at start.
+SEARCH_ATTRIBUTES=(--search-attribute CartStatus=Keyword --search-attribute CartItemCount=Int
+  --search-attribute CartTotalCents=Int --search-attribute CartUpdatedAt=Datetime)
 "$VENV/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
-  --db-filename "$DATA/temporal.db" --log-level warn > "$DATA/logs/temporal.log" 2>&1 &
+  --db-filename "$DATA/temporal.db" --log-level warn "${SEARCH_ATTRIBUTES[@]}" > "$DATA/logs/temporal.log" 2>&1 &
 pids+=($!); names+=(temporal)
 "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$STRIPE_PORT" \
   --state-dir "$DATA/stripe" > "$DATA/logs/stripe.log" 2>&1 &
@@ -122,6 +125,7 @@ cat <<MSG
                     4000 0000 0000 0002 is declined (any future expiry, any CVC)
   API docs          http://127.0.0.1:$HTTP_PORT/docs/   (OpenAPI: /openapi.json)
   Orders API        curl -H "Authorization: Bearer $SHOP_ORDERS_TOKEN" http://127.0.0.1:$HTTP_PORT/orders
+  Carts (operators) curl -H "Authorization: Bearer $SHOP_OPERATOR_TOKEN" http://127.0.0.1:$HTTP_PORT/admin/carts/stats
   Temporal Web UI   http://127.0.0.1:$UI_PORT   ($payloads)
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT
   Email outbox      $DATA/outbox

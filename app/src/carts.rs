@@ -42,6 +42,9 @@ pub enum CartsError {
     /// first request's result is not this one's.
     #[error("this Idempotency-Key was already used for a different request")]
     KeyReused,
+    /// A listing's `after` is not a cursor a previous page returned.
+    #[error("not a cursor from a previous page")]
+    BadCursor,
     #[error("unexpected Temporal error: {0}")]
     Other(String),
 }
@@ -521,7 +524,7 @@ async fn within<T>(limit: Duration, call: impl Future<Output = Result<T, CartsEr
         .unwrap_or(Err(CartsError::TimedOut))
 }
 
-fn rpc_error(status: tonic::Status) -> CartsError {
+pub(crate) fn rpc_error(status: tonic::Status) -> CartsError {
     use tonic::Code;
     match status.code() {
         Code::NotFound => CartsError::NotFound,

@@ -14,6 +14,7 @@
 //! - [`carts`]: a typed client for carts (start, update, signal, query) used by every binary.
 //! - [`temporal`]: connecting to Temporal from its own environment variables.
 //! - [`codec`]: the payload codec that encrypts what the shop stores in Temporal.
+//! - [`visibility`]: carts listed and counted by their search attributes, for operators.
 //! - [`worker`]: builds the Temporal worker that hosts the workflows and activities.
 pub mod activities;
 pub mod cart;
@@ -27,6 +28,7 @@ pub mod orders;
 pub mod payments;
 pub mod telemetry;
 pub mod temporal;
+pub mod visibility;
 pub mod worker;
 pub mod workflows;
 

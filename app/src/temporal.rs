@@ -57,3 +57,57 @@ async fn connect_retrying(options: ConnectionOptions) -> anyhow::Result<Connecti
         }
     }
 }
+
+/// Makes sure the namespace knows the cart's search attributes before any cart upserts them:
+/// an upsert of an unknown attribute fails the workflow task, and the cart would be stuck
+/// until someone registers it. Adds what is missing where the server allows it (a dev server,
+/// a self-hosted cluster); otherwise says which command an operator must run.
+pub async fn ensure_search_attributes(client: &Client) -> anyhow::Result<()> {
+    use crate::workflows::search::ATTRIBUTES;
+    use temporalio_common::protos::temporal::api::operatorservice::v1::{
+        AddSearchAttributesRequest, ListSearchAttributesRequest,
+    };
+    let namespace = client.options().namespace.clone();
+    let mut operator = client.connection().operator_service();
+    let known = operator
+        .list_search_attributes(tonic::Request::new(ListSearchAttributesRequest {
+            namespace: namespace.clone(),
+        }))
+        .await
+        .context("listing the namespace's search attributes")?
+        .into_inner()
+        .custom_attributes;
+    let missing: std::collections::HashMap<String, i32> = ATTRIBUTES
+        .iter()
+        .filter(|(name, _)| !known.contains_key(*name))
+        .map(|(name, t)| ((*name).to_owned(), *t as i32))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&String> = missing.keys().collect();
+    tracing::info!(?names, %namespace, "registering the cart's search attributes");
+    operator
+        .add_search_attributes(tonic::Request::new(AddSearchAttributesRequest {
+            search_attributes: missing.clone(),
+            namespace: namespace.clone(),
+        }))
+        .await
+        .with_context(|| {
+            let commands: Vec<String> = ATTRIBUTES
+                .iter()
+                .filter(|(name, _)| missing.contains_key(*name))
+                .map(|(name, t)| {
+                    format!(
+                        "temporal operator search-attribute create --namespace {namespace} --name {name} --type {}",
+                        t.as_str_name().trim_start_matches("INDEXED_VALUE_TYPE_").to_lowercase()
+                    )
+                })
+                .collect();
+            format!(
+                "the namespace lacks the cart's search attributes; register them: {}",
+                commands.join("; ")
+            )
+        })?;
+    Ok(())
+}

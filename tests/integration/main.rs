@@ -5,6 +5,7 @@ mod helpers;
 
 mod orders;
 
+mod admin;
 mod cart_workflow;
 mod checkout_flow;
 mod codec;

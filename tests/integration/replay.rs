@@ -62,6 +62,8 @@ async fn live_histories_of_the_main_paths_replay() {
     // Since the checkout-v2 patch; `checkout_with_order.json` is the same path from before it
     // (and `checkout_after_decline.json` from before the orders patch).
     recorded.push(("checkout_v2_with_order", app.history_json(&id).await));
+    // The same path since the search-attributes patch (an upsert beside each change).
+    recorded.push(("searchable_checkout_with_order", app.history_json(&id).await));
 
     // A payment call Stripe refused: the attempt is looked up before the cart may pay again
     // (since the payment-recovery patch), and the next attempt pays.

@@ -79,6 +79,9 @@ impl ApiError {
                 "idempotency_key_reused".into(),
                 Some("Idempotency-Key".into()),
             ),
+            ApiError::Carts(CartsError::BadCursor) => {
+                (StatusCode::BAD_REQUEST, "invalid_request".into(), Some("after".into()))
+            }
             ApiError::Carts(CartsError::Other(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), None),
         }
     }

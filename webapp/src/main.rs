@@ -2,6 +2,7 @@
 use app::carts::Carts;
 use app::config::{Env, OrdersConfig, ShopConfig, TemporalConfig};
 use app::orders::Orders;
+use app::visibility::CartDirectory;
 use std::net::TcpListener;
 use std::time::Duration;
 use webapp::operator::OperatorState;
@@ -57,10 +58,11 @@ async fn main() -> anyhow::Result<()> {
     settings.operator = match env.get("SHOP_OPERATOR_TOKEN") {
         Some(token) => Some(OperatorState {
             token: token.to_owned(),
+            directory: CartDirectory::new(client.clone()),
             payload_keys: temporal.payload_keys.clone(),
         }),
         None => {
-            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: the operator routes (/codec) are off");
+            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: the operator routes (/admin/carts, /codec) are off");
             None
         }
     };

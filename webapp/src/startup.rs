@@ -141,6 +141,12 @@ impl Application {
                 Some(orders) => app.app_data(orders.clone()).configure(crate::orders::configure),
                 None => app,
             };
+            let app = match &operator {
+                Some(operator) => app
+                    .app_data(operator.clone())
+                    .configure(crate::operator::configure_documented),
+                None => app,
+            };
             let (app, openapi) = match &webhook {
                 Some(secret) => app.app_data(secret.clone()).configure(crate::webhook::configure),
                 None => app,
@@ -165,9 +171,7 @@ impl Application {
                 None => app,
             };
             let app = match &operator {
-                Some(operator) => app
-                    .app_data(operator.clone())
-                    .configure(|cfg| crate::operator::configure(cfg, operator)),
+                Some(operator) => app.configure(|cfg| crate::operator::configure(cfg, operator)),
                 None => app,
             };
             app.app_data(http_metrics.clone())

@@ -23,6 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let orders_config = OrdersConfig::from_env(&env, &shop.data_dir)?;
     let temporal = TemporalConfig::from_env(&env)?;
     let client = app::temporal::connect_from_env(&temporal).await?;
+    app::temporal::ensure_search_attributes(&client).await?;
     let orders = Orders::new(
         orders_config.store().await?,
         client.clone(),

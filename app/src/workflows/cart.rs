@@ -13,6 +13,7 @@ use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange
 use crate::catalogue::Catalogue;
 use crate::domain::{CartId, ConfirmBy, Payment, PaymentEvent, PaymentLookup, PaymentStatus};
 use crate::workflows::fingerprint::Fingerprinted;
+use crate::workflows::search::CartIndex;
 use serde::{Deserialize, Serialize};
 use std::error::Error;
 use std::pin::pin;
@@ -52,6 +53,10 @@ pub const ORDER_VOID_PATCH: &str = "order-void";
 /// Patch marker for the lazy inactivity timer (see the module docs); runs begun before it
 /// cancel and restart the timer on every change.
 pub const LAZY_TIMER_PATCH: &str = "lazy-timer";
+
+/// Patch marker for keeping the cart's search attributes (see [`super::search`]); runs
+/// begun before it are not indexed.
+pub const SEARCH_ATTRIBUTES_PATCH: &str = "search-attributes";
 
 /// Most webhook event ids a cart remembers to drop a redelivered one.
 const SEEN_EVENTS: usize = 64;
@@ -183,6 +188,8 @@ pub struct CartWorkflow {
     seen_events: std::collections::VecDeque<String>,
     /// Bumped by every new event, so the payment's wait wakes up.
     events_received: u64,
+    /// This run keeps its search attributes up to date (under [`SEARCH_ATTRIBUTES_PATCH`]).
+    indexed: bool,
 }
 
 enum Due {
@@ -217,6 +224,7 @@ impl CartWorkflow {
             payment_events: vec![],
             seen_events: Default::default(),
             events_received: 0,
+            indexed: false,
         }
     }
 
@@ -224,9 +232,20 @@ impl CartWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
         // Once per run, first thing: runs begun before the patch keep restarting the timer.
         let lazy = ctx.patched(LAZY_TIMER_PATCH);
+        let indexed = ctx.patched(SEARCH_ATTRIBUTES_PATCH);
         let now = ctx.workflow_time();
-        ctx.state_mut(|s| s.last_change_at = s.last_change_at.or(now));
+        ctx.state_mut(|s| {
+            s.last_change_at = s.last_change_at.or(now);
+            s.indexed = indexed;
+        });
         loop {
+            // Every status change of the loop below comes round here, the last one included.
+            if let Some(index) = ctx.state(|s| s.indexed.then(|| s.index())) {
+                let updates = index.updates(&ctx.search_attributes());
+                if !updates.is_empty() {
+                    ctx.upsert_search_attributes(updates);
+                }
+            }
             match ctx.state(|s| s.cart.status) {
                 CartStatus::CheckingOut => {
                     // Carts that checked out before the webhook flow replay the old path.
@@ -821,16 +840,35 @@ impl CartWorkflow {
     ) -> Result<CartView, Rejection> {
         result.map_err(reject)?;
         self.mark_changed(ctx.workflow_time());
+        self.publish(ctx);
         Ok(self.view())
     }
 
     fn signalled(&mut self, ctx: &SyncWorkflowContext<Self>, name: &str, result: Result<(), String>) {
         match result {
-            Ok(()) => self.mark_changed(ctx.workflow_time()),
+            Ok(()) => {
+                self.mark_changed(ctx.workflow_time());
+                self.publish(ctx);
+            }
             Err(reason) if !ctx.is_replaying() => {
                 tracing::warn!(cart_id = %self.input.id, signal = name, %reason, "signal ignored")
             }
             Err(_) => {}
+        }
+    }
+
+    fn index(&self) -> CartIndex {
+        CartIndex::of(&self.cart, self.last_change_at)
+    }
+
+    /// A change shows in visibility from the task that accepted it; changes made by the main
+    /// loop (checkout outcomes, expiry) are published at the top of the loop.
+    fn publish(&self, ctx: &SyncWorkflowContext<Self>) {
+        if self.indexed {
+            let updates = self.index().updates(&ctx.search_attributes());
+            if !updates.is_empty() {
+                ctx.upsert_search_attributes(updates);
+            }
         }
     }
 

@@ -4,6 +4,7 @@ pub mod cart;
 mod failure;
 pub mod fingerprint;
 pub mod order;
+pub mod search;
 
 use std::time::Duration;
 use temporalio_common::RetryPolicy;

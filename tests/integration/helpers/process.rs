@@ -139,6 +139,11 @@ impl TemporalServer {
             "--log-level",
             "error",
         ];
+        let search_attributes = app::workflows::search::dev_server_flags();
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(search_attributes.iter().map(String::as_str))
+            .collect();
         Some(ChildProc::spawn(&temporal, &args, &[], log))
     }
 

@@ -1,18 +1,28 @@
 //! Operator routes, all behind `SHOP_OPERATOR_TOKEN` (a bearer token of its own, apart from the
 //! orders token: support staff who look up carts need not be able to change orders).
+//! - `admin`: carts listed and counted through Temporal's visibility (`/admin/carts`).
 //! - `codec`: the Temporal Web UI's remote codec (`POST /codec/decode`, `/codec/encode`).
+pub mod admin;
 pub mod codec;
 
 use crate::fallback::RouteTable;
 use actix_web::web;
 use app::codec::PayloadKeys;
+use app::visibility::CartDirectory;
 
 pub struct OperatorState {
     pub token: String,
+    pub directory: CartDirectory,
     /// The shop's payload keys; `None` leaves `/codec` unmounted.
     pub payload_keys: Option<PayloadKeys>,
 }
 
+/// The routes in the OpenAPI document.
+pub fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    admin::configure(cfg);
+}
+
+/// The codec protocol's routes, outside the document (their shape is Temporal's).
 pub fn configure(cfg: &mut web::ServiceConfig, state: &OperatorState) {
     if state.payload_keys.is_some() {
         codec::configure(cfg);
