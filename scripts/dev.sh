@@ -95,6 +95,8 @@ export SHOP_OPERATOR_TOKEN="${SHOP_OPERATOR_TOKEN:-dev-operator-token}"
 # Signs the cart ids the gateway mints; a real shop sets its own secret, shared by its gateways.
 export SHOP_CART_ID_KEY="${SHOP_CART_ID_KEY:-dev-cart-id-key-not-secret}"
 
+METRICS_PORT="${METRICS_PORT:-9464}"
+export SHOP_METRICS_ADDRESS="${SHOP_METRICS_ADDRESS:-127.0.0.1:$METRICS_PORT}"
 # Process substitution, so $! is the program itself (not tee) and `stop` reaches it.
 "$CARGO_TARGET_DIR/debug/worker" > >(tee "$DATA/logs/worker.log") 2>&1 &
 pids+=($!); names+=(worker)
@@ -125,6 +127,7 @@ cat <<MSG
                     4000 0000 0000 0002 is declined (any future expiry, any CVC)
   API docs          http://127.0.0.1:$HTTP_PORT/docs/   (OpenAPI: /openapi.json)
   Orders API        curl -H "Authorization: Bearer $SHOP_ORDERS_TOKEN" http://127.0.0.1:$HTTP_PORT/orders
+  Worker metrics    http://$SHOP_METRICS_ADDRESS/metrics
   Carts (operators) curl -H "Authorization: Bearer $SHOP_OPERATOR_TOKEN" http://127.0.0.1:$HTTP_PORT/admin/carts/stats
   Temporal Web UI   http://127.0.0.1:$UI_PORT   ($payloads)
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT

@@ -333,6 +333,9 @@ pub struct WorkerConfig {
     /// `SHOP_WORKER_POLLERS=auto`: the SDK scales workflow pollers (2 up to 40) by the server's
     /// feedback instead of keeping `workflow_pollers` open.
     pub autoscale_pollers: bool,
+    /// `SHOP_METRICS_ADDRESS` (e.g. `127.0.0.1:9464`): Prometheus metrics at `/metrics` there,
+    /// the SDK's own and the shop's; unset, none are exported.
+    pub metrics_address: Option<std::net::SocketAddr>,
 }
 
 impl WorkerConfig {
@@ -345,6 +348,10 @@ impl WorkerConfig {
             autoscale_pollers: env.get("SHOP_WORKER_POLLERS") == Some("auto"),
             activity_pollers: env.parse("SHOP_WORKER_ACTIVITY_POLLERS", 5)?,
             max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 5_000)?,
+            metrics_address: env
+                .get("SHOP_METRICS_ADDRESS")
+                .map(|_| env.parse("SHOP_METRICS_ADDRESS", std::net::SocketAddr::from(([127, 0, 0, 1], 0))))
+                .transpose()?,
         })
     }
 }

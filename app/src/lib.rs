@@ -10,8 +10,10 @@
 //! - [`activities`]: the workflow's side effects: charging a card and sending email.
 //! - [`orders`]: order records (SQLite or PostgreSQL via sqlx, embedded migrations) and their status rules.
 //! - [`payments`], [`email`]: the Stripe and mail clients the activities use.
+//! - [`metrics`]: the shop's counters and payment latency on the worker's Prometheus endpoint.
 //! - [`config`]: settings from the environment, each failure naming its variable.
 //! - [`carts`]: a typed client for carts (start, update, signal, query) used by every binary.
+//! - [`settings`]: each binary's settings, for `--help` and the startup line (secrets redacted).
 //! - [`temporal`]: connecting to Temporal from its own environment variables.
 //! - [`codec`]: the payload codec that encrypts what the shop stores in Temporal.
 //! - [`visibility`]: carts listed and counted by their search attributes, for operators.
@@ -24,8 +26,10 @@ pub mod codec;
 pub mod config;
 pub mod domain;
 pub mod email;
+pub mod metrics;
 pub mod orders;
 pub mod payments;
+pub mod settings;
 pub mod telemetry;
 pub mod temporal;
 pub mod visibility;

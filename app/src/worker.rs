@@ -4,8 +4,11 @@ use crate::activities::ShopActivities;
 use crate::config::WorkerConfig;
 use crate::workflows::cart::CartWorkflow;
 use crate::workflows::order::OrderWorkflow;
+use std::sync::Arc;
 use std::time::Duration;
 use temporalio_client::Client;
+use temporalio_common::telemetry::metrics::CoreMeter;
+use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::runtime::{AutoscalingOptions, PollerBehavior};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
@@ -22,6 +25,26 @@ pub const WORKFLOW_TASK_TIMEOUT: Duration = Duration::from_secs(3);
 /// queue. Shorter means faster recovery; the cost is that a busy but live worker that does not
 /// poll within 2 s loses the task to another worker, which must replay the history.
 pub const STICKY_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The SDK runtime, exporting the SDK's metrics and the shop's ([`crate::metrics`]) for
+/// Prometheus at `config.metrics_address` when one is set. Answers the address bound.
+pub fn runtime(config: &WorkerConfig) -> anyhow::Result<(Runtime, Option<std::net::SocketAddr>)> {
+    use temporalio_common::telemetry::{PrometheusExporterOptions, TelemetryOptions, start_prometheus_metric_exporter};
+    let Some(address) = config.metrics_address else {
+        return Ok((Runtime::from_current_tokio(Default::default())?, None));
+    };
+    let exporter = start_prometheus_metric_exporter(PrometheusExporterOptions::builder().socket_addr(address).build())
+        .map_err(|e| anyhow::anyhow!("SHOP_METRICS_ADDRESS {address}: {e}"))?;
+    crate::metrics::install(exporter.meter.clone());
+    let telemetry = TelemetryOptions::builder()
+        .metrics(exporter.meter as Arc<dyn CoreMeter>)
+        .build();
+    let options = RuntimeOptions::builder()
+        .telemetry_options(telemetry)
+        .build()
+        .map_err(anyhow::Error::msg)?;
+    Ok((Runtime::from_current_tokio(options)?, Some(exporter.bound_addr)))
+}
 
 pub fn build(
     runtime: &Runtime,

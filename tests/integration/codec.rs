@@ -2,10 +2,11 @@
 //! leave no email in any history on the server (read straight from it, without the codec), the
 //! cart still works end to end, a cart written before the codec was on keeps working, and the
 //! operator's `/codec` endpoint decrypts what the server holds.
-use crate::helpers::{ChildProc, TestApp, free_port, process_wait};
+use crate::helpers::{ChildProc, TestApp, eventually, free_port, process_wait};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::time::Duration;
 use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowListOptions};
 
 const KEYS: &str = "2026-12:q83vEjRWeJASNFZ4kKvN7xI0VniQq83vEjRWeJCrze8=";
@@ -121,6 +122,14 @@ async fn with_the_codec_on_no_email_reaches_temporal_and_carts_still_work() {
     assert!(plain.iter().any(|(_, _, h)| h.contains("before.codec@example.com")));
 
     let on = stack(&app, Some(KEYS), "sealed").await;
+    // The startup line says the keys are set, never what they are.
+    let log = eventually("the worker's startup line", Duration::from_secs(20), || async {
+        let log = std::fs::read_to_string(app.dir.path().join("worker-sealed.log")).ok()?;
+        log.contains("settings in force").then_some(log)
+    })
+    .await;
+    assert!(log.contains("SHOP_PAYLOAD_KEYS=<redacted>"), "{log}");
+    assert!(!log.contains(KEYS.split(':').nth(1).unwrap()), "{log}");
     // The cart written without the codec keeps working with it.
     let (status, body) = send(
         http.put(format!("{}/cart/{old}/add", on.url))

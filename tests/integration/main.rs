@@ -12,6 +12,8 @@ mod codec;
 mod durability;
 mod email;
 mod faults;
+mod help;
+mod metrics;
 mod migrations;
 mod payment_recovery;
 mod payments;

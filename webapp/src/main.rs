@@ -2,6 +2,12 @@
 use app::carts::Carts;
 use app::config::{Env, OrdersConfig, ShopConfig, TemporalConfig};
 use app::orders::Orders;
+use app::settings::{ORDERS, SHOP, TEMPORAL, WEBAPP, help, in_force};
+
+const ABOUT: &str =
+    "webapp: the shop's HTTP gateway (storefront, cart API, orders, operator routes) in front of Temporal.
+
+Usage: webapp            serve until SIGINT/SIGTERM, then drain";
 use app::visibility::CartDirectory;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -14,7 +20,13 @@ use webapp::storefront::StorefrontConfig;
 async fn main() -> anyhow::Result<()> {
     app::install_crypto_provider();
     app::telemetry::init();
+    let groups = [TEMPORAL, SHOP, WEBAPP, ORDERS];
+    if std::env::args().any(|a| a == "--help" || a == "-h") {
+        print!("{}", help(ABOUT, &groups));
+        return Ok(());
+    }
     let env = Env::from_process();
+    tracing::info!(settings = %in_force(&env, &groups), "webapp settings in force (the rest at their defaults)");
     let shop = ShopConfig::from_env(&env)?;
     let address = env.string("SHOP_HTTP_ADDRESS", "127.0.0.1:8080");
     let mut settings = Settings {

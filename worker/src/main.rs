@@ -3,13 +3,24 @@
 use app::activities::ShopActivities;
 use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig};
 use app::orders::Orders;
-use temporalio_sdk::Runtime;
+use app::settings::{ORDERS, SHOP, TEMPORAL, WORKER, help, in_force};
+
+const ABOUT: &str = "worker: hosts the shop's cart and order workflows and their activities on a Temporal task queue.
+
+Usage: worker            run until SIGINT/SIGTERM, then drain
+       worker migrate    apply the order store's migrations and exit";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     app::install_crypto_provider();
     app::telemetry::init();
+    let settings = [TEMPORAL, SHOP, WORKER, ORDERS];
+    if std::env::args().any(|a| a == "--help" || a == "-h") {
+        print!("{}", help(ABOUT, &settings));
+        return Ok(());
+    }
     let env = Env::from_process();
+    tracing::info!(settings = %in_force(&env, &settings), "worker settings in force (the rest at their defaults)");
     let shop = ShopConfig::from_env(&env)?;
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         // `worker migrate`: apply the order store's migrations and exit (they also run at start).
@@ -45,7 +56,10 @@ async fn main() -> anyhow::Result<()> {
         "starting worker"
     );
 
-    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let (runtime, metrics) = app::worker::runtime(&worker_config)?;
+    if let Some(address) = metrics {
+        tracing::info!(%address, "metrics at http://{address}/metrics");
+    }
     let mut worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
     let shutdown = worker.shutdown_handle();
     // scripts/dev.sh waits for this line before it says the system is up.

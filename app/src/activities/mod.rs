@@ -195,7 +195,7 @@ impl ShopActivities {
     ) -> Result<PaymentReceipt, ActivityError> {
         let charge = req.charge();
         let card = req.payment_method.as_deref().unwrap_or(self.payments.default_card());
-        match heartbeating(&ctx, self.payments.start(&charge, Some(card))).await {
+        match timed(heartbeating(&ctx, self.payments.start(&charge, Some(card)))).await {
             Ok(Payment {
                 intent,
                 status: PaymentStatus::Succeeded | PaymentStatus::Processing,
@@ -224,7 +224,7 @@ impl ShopActivities {
         req: ChargeRequest,
     ) -> Result<Payment, ActivityError> {
         let confirm_with = self.confirm_with(&req);
-        match heartbeating(&ctx, self.payments.start(&req.charge(), confirm_with)).await {
+        match timed(heartbeating(&ctx, self.payments.start(&req.charge(), confirm_with))).await {
             Ok(payment) => {
                 tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, intent = %payment.intent,
                     status = payment.status.as_str(), "payment started");
@@ -244,7 +244,12 @@ impl ShopActivities {
     ) -> Result<PaymentLookup, ActivityError> {
         let charge = req.charge.charge();
         let confirm_with = self.confirm_with(&req.charge);
-        match heartbeating(&ctx, self.payments.recover(&charge, confirm_with, req.last_look)).await {
+        match timed(heartbeating(
+            &ctx,
+            self.payments.recover(&charge, confirm_with, req.last_look),
+        ))
+        .await
+        {
             Ok(lookup) => {
                 let found = match &lookup {
                     PaymentLookup::Found(p) => p.status.as_str(),
@@ -292,6 +297,9 @@ impl ShopActivities {
         };
         match self.mailer.send(&message).await {
             Ok(()) => {
+                if let CartEmailKind::Reminder { .. } = mail.kind {
+                    crate::metrics::reminder_sent();
+                }
                 tracing::info!(cart_id = %mail.cart.id, tag = message.tag, "email sent");
                 Ok(())
             }
@@ -351,6 +359,7 @@ impl ShopActivities {
             )
             .await
             .map_err(anyhow::Error::new)?;
+        crate::metrics::order_transition(rec.status.as_str());
         tracing::info!(
             order_id = rec.order_id,
             status = rec.status.as_str(),
@@ -376,6 +385,7 @@ impl ShopActivities {
     pub async fn refund(self: Arc<Self>, _ctx: ActivityContext, req: RefundRequest) -> Result<String, ActivityError> {
         match self.payments.refund(&req.payment_ref, &req.idempotency_key).await {
             Ok(refund_ref) => {
+                crate::metrics::refunded();
                 tracing::info!(payment_ref = %req.payment_ref, %refund_ref, "refunded");
                 Ok(refund_ref)
             }
@@ -391,6 +401,19 @@ impl ShopActivities {
             }
         }
     }
+}
+
+/// A payment call, its latency recorded by outcome.
+async fn timed<T>(call: impl Future<Output = Result<T, PaymentError>>) -> Result<T, PaymentError> {
+    let started = std::time::Instant::now();
+    let result = call.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(PaymentError::Declined(_)) => "declined",
+        Err(_) => "error",
+    };
+    crate::metrics::payment_call(outcome, started.elapsed());
+    result
 }
 
 fn non_retryable(kind: &str, message: String) -> ActivityError {

@@ -238,6 +238,9 @@ impl CartWorkflow {
             s.last_change_at = s.last_change_at.or(now);
             s.indexed = indexed;
         });
+        if !ctx.is_replaying() && ctx.state(|s| s.input.carried.is_none()) {
+            crate::metrics::cart_started();
+        }
         loop {
             // Every status change of the loop below comes round here, the last one included.
             if let Some(index) = ctx.state(|s| s.indexed.then(|| s.index())) {
@@ -304,7 +307,12 @@ impl CartWorkflow {
                 Woken::Due(TimerResult::Fired) if ctx.state(|s| s.changes != changes) => {}
                 Woken::Due(TimerResult::Fired) => match due {
                     Due::Reminder(stage) => Self::remind(ctx, stage).await,
-                    Due::Expiry => ctx.state_mut(|s| s.cart.status = CartStatus::Expired),
+                    Due::Expiry => {
+                        if !ctx.is_replaying() {
+                            crate::metrics::cart_expired();
+                        }
+                        ctx.state_mut(|s| s.cart.status = CartStatus::Expired)
+                    }
                 },
             }
         }
@@ -350,9 +358,10 @@ impl CartWorkflow {
     /// reuses this attempt's idempotency key.
     fn payment_failed(ctx: &mut WorkflowContext<Self>, e: &temporalio_sdk::ActivityExecutionError) {
         match super::failure::application_failure(e, DECLINED) {
-            Some(reason) => ctx.state_mut(|s| s.cart.declined(reason)),
+            Some(reason) => Self::declined(ctx, reason),
             None => {
                 if !ctx.is_replaying() {
+                    crate::metrics::checkout("unsettled");
                     tracing::warn!(error = %super::failure::root_message(e), "payment outcome unknown");
                 }
                 ctx.state_mut(|s| {
@@ -363,12 +372,22 @@ impl CartWorkflow {
         }
     }
 
+    fn declined(ctx: &mut WorkflowContext<Self>, reason: String) {
+        if !ctx.is_replaying() {
+            crate::metrics::checkout("declined");
+        }
+        ctx.state_mut(|s| s.cart.declined(reason));
+    }
+
     /// A succeeded payment: record the order (or refund), mark the cart paid, send the receipt.
     async fn paid(ctx: &mut WorkflowContext<Self>, payment_ref: String) -> WorkflowResult<()> {
         // Added after carts were already running: histories without the marker replay
         // the old path (no order), new checkouts record one.
         if ctx.patched(ORDERS_PATCH) && !Self::place_order(ctx, &payment_ref).await? {
             return Ok(());
+        }
+        if !ctx.is_replaying() {
+            crate::metrics::checkout("paid");
         }
         ctx.state_mut(|s| s.cart.paid(payment_ref.clone()));
         if let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Confirmation { payment_ref })) {
@@ -409,7 +428,7 @@ impl CartWorkflow {
                 let reason = payment
                     .failure
                     .unwrap_or_else(|| "the payment was not completed".into());
-                ctx.state_mut(|s| s.cart.declined(reason));
+                Self::declined(ctx, reason);
                 Ok(())
             }
         }
@@ -448,6 +467,9 @@ impl CartWorkflow {
                     // Only a decline ends the retries: the replayed call says the card failed.
                     let reason = super::failure::application_failure(&e, DECLINED)
                         .unwrap_or_else(|| "the payment did not go through".into());
+                    if !ctx.is_replaying() {
+                        crate::metrics::checkout("declined");
+                    }
                     ctx.state_mut(|s| {
                         s.cart.payment_unsettled = false;
                         s.cart.declined(reason)
@@ -577,6 +599,9 @@ impl CartWorkflow {
                     // Stripe refused the refund for good: the cart says so and an operator acts
                     // (the worker logged it), rather than the workflow failing.
                     Err(e) if voids && super::failure::application_failure(&e, REFUND_REFUSED).is_some() => {
+                        if !ctx.is_replaying() {
+                            crate::metrics::checkout("refund_refused");
+                        }
                         ctx.state_mut(|s| {
                             s.cart.declined(
                                 "your order could not be recorded, and the refund needs the shop's attention".into(),
@@ -594,6 +619,9 @@ impl CartWorkflow {
                         refund_ref,
                     };
                     ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
+                }
+                if !ctx.is_replaying() {
+                    crate::metrics::checkout("refunded");
                 }
                 // The database's words stay in the log; the shopper gets a short sentence.
                 ctx.state_mut(|s| {

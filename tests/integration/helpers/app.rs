@@ -311,6 +311,7 @@ impl InProcessWorker {
                     activity_pollers: 2,
                     max_cached_workflows: 100,
                     autoscale_pollers: false,
+                    metrics_address: None,
                 };
                 let mut worker = app::worker::build(&runtime, client, &task_queue, &config, activities).unwrap();
                 let shutdown = worker.shutdown_handle();
