@@ -97,7 +97,7 @@ pub const WORKER: &[Setting] = &[
     s("MAILGUN_BASE_URL", "https://api.mailgun.net", "for mailgun"),
     s("SHOP_WORKER_POLLERS", "20", "workflow pollers, or auto"),
     s("SHOP_WORKER_ACTIVITY_POLLERS", "5", "activity pollers"),
-    s("SHOP_WORKER_MAX_CACHED", "5000", "carts kept in memory"),
+    s("SHOP_WORKER_MAX_CACHED", "2000", "carts kept in memory"),
     s(
         "SHOP_METRICS_ADDRESS",
         "unset",
