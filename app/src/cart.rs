@@ -17,6 +17,14 @@ pub enum CartStatus {
 }
 
 impl CartStatus {
+    pub const ALL: [CartStatus; 5] = [
+        CartStatus::Active,
+        CartStatus::CheckingOut,
+        CartStatus::PaymentFailed,
+        CartStatus::CheckedOut,
+        CartStatus::Expired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CartStatus::Active => "active",

@@ -13,14 +13,6 @@ use temporalio_client::{Client, WorkflowCountOptions};
 use temporalio_common::protos::temporal::api::workflowservice::v1::ListWorkflowExecutionsRequest;
 use temporalio_common::search_attributes::SearchAttributes;
 
-pub const STATUSES: [CartStatus; 5] = [
-    CartStatus::Active,
-    CartStatus::CheckingOut,
-    CartStatus::PaymentFailed,
-    CartStatus::CheckedOut,
-    CartStatus::Expired,
-];
-
 /// One cart in a listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CartSummary {
@@ -43,14 +35,17 @@ pub struct CartDirectory {
     rpc_timeout: Duration,
 }
 
+/// Carts of `status`, or of any status; carts whose runs began before the workflow kept
+/// search attributes have none and are left out.
 fn query(status: Option<CartStatus>) -> String {
-    match status {
-        Some(s) => format!("WorkflowType = '{WORKFLOW_TYPE}' AND CartStatus = '{}'", s.as_str()),
-        // Carts whose runs began before the workflow kept search attributes have none.
-        None => format!(
-            "WorkflowType = '{WORKFLOW_TYPE}' AND CartStatus IN ('active', 'checking_out', 'payment_failed', 'checked_out', 'expired')"
-        ),
-    }
+    let statuses: Vec<String> = match status {
+        Some(s) => vec![format!("'{}'", s.as_str())],
+        None => CartStatus::ALL.iter().map(|s| format!("'{}'", s.as_str())).collect(),
+    };
+    format!(
+        "WorkflowType = '{WORKFLOW_TYPE}' AND CartStatus IN ({})",
+        statuses.join(", ")
+    )
 }
 
 impl CartDirectory {
@@ -107,7 +102,7 @@ impl CartDirectory {
 
     /// How many carts are in each status (one count per status, concurrently).
     pub async fn stats(&self) -> Result<Vec<(CartStatus, u64)>, CartsError> {
-        let counts = STATUSES.map(|status| async move {
+        let counts = CartStatus::ALL.map(|status| async move {
             let call = self
                 .client
                 .count_workflows(query(Some(status)), WorkflowCountOptions::default());

@@ -86,14 +86,8 @@ impl CartIndex {
     /// Reads a cart back from its search attributes; `None` for a cart never indexed (one
     /// whose run began before the workflow kept them).
     pub fn from_attributes(attrs: &SearchAttributes) -> Option<Self> {
-        let status = match attrs.get(&STATUS)?.as_str() {
-            "active" => CartStatus::Active,
-            "checking_out" => CartStatus::CheckingOut,
-            "checked_out" => CartStatus::CheckedOut,
-            "payment_failed" => CartStatus::PaymentFailed,
-            "expired" => CartStatus::Expired,
-            _ => return None,
-        };
+        let raw = attrs.get(&STATUS)?;
+        let status = CartStatus::ALL.into_iter().find(|s| s.as_str() == raw)?;
         Some(Self {
             status,
             item_count: attrs.get(&ITEM_COUNT).and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
