@@ -53,13 +53,22 @@ impl Env {
     where
         T::Err: fmt::Display,
     {
-        match self.get(var) {
-            None => Ok(default),
-            Some(raw) => raw.parse().map_err(|e| ConfigError {
-                var,
-                reason: format!("cannot parse {raw:?}: {e}"),
-            }),
-        }
+        Ok(self.parse_optional(var)?.unwrap_or(default))
+    }
+
+    /// `None` when unset; a value that does not parse is an error naming the variable.
+    pub fn parse_optional<T: FromStr>(&self, var: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        self.get(var)
+            .map(|raw| {
+                raw.parse().map_err(|e| ConfigError {
+                    var,
+                    reason: format!("cannot parse {raw:?}: {e}"),
+                })
+            })
+            .transpose()
     }
 
     pub fn duration(&self, var: &'static str, default: Duration) -> Result<Duration, ConfigError> {
@@ -117,10 +126,7 @@ impl ShopConfig {
             payment_check_after: env.duration("SHOP_PAYMENT_CHECK_AFTER", production.payment_check_after)?,
             payment_wait: env.duration("SHOP_PAYMENT_WAIT", production.payment_wait)?,
         };
-        let continue_after_messages = match env.get("SHOP_CONTINUE_AS_NEW_AFTER") {
-            None => None,
-            Some(_) => Some(env.parse("SHOP_CONTINUE_AS_NEW_AFTER", 0u32)?),
-        };
+        let continue_after_messages = env.parse_optional("SHOP_CONTINUE_AS_NEW_AFTER")?;
         Ok(Self {
             task_queue: env.string("SHOP_TASK_QUEUE", "ecommerce"),
             data_dir: PathBuf::from(env.string("SHOP_DATA_DIR", "data")),
@@ -350,10 +356,7 @@ impl WorkerConfig {
             // 2,000 keeps 10,000 open carts under 300 MiB; a smaller cache cost nothing
             // measurable in the benchmark (histories are short, a replay is cheap).
             max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 2_000)?,
-            metrics_address: env
-                .get("SHOP_METRICS_ADDRESS")
-                .map(|_| env.parse("SHOP_METRICS_ADDRESS", std::net::SocketAddr::from(([127, 0, 0, 1], 0))))
-                .transpose()?,
+            metrics_address: env.parse_optional("SHOP_METRICS_ADDRESS")?,
         })
     }
 }

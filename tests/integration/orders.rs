@@ -1,6 +1,6 @@
 //! The order API from its contract, on SQLite and on PostgreSQL: auth, every route and status
 //! code, the lifecycle, concurrent updates, checkout → order, cancel → refund, compensation.
-use crate::helpers::{TestApp, TestAppOptions, eventually};
+use crate::helpers::{TestApp, TestAppOptions, eventually, guest_order};
 use crate::webapp::{Api, TOKEN};
 use app::cart::CartStatus;
 use app::orders::OrderStatus;
@@ -485,11 +485,8 @@ async fn a_refund_already_made_counts_and_a_refused_one_waits_for_an_operator(da
     let order = app
         .orders
         .place(&app::orders::NewOrder {
-            email: Some("ghost@example.com".into()),
-            total_cents: app::domain::Cents(500),
-            currency: "usd".into(),
             payment_ref: Some("pi_unknown_to_stripe".into()),
-            ..Default::default()
+            ..guest_order("ghost@example.com", 500)
         })
         .await
         .unwrap();
@@ -515,16 +512,7 @@ async fn an_open_order_whose_workflow_is_gone_is_not_changed_silently(database_u
     let Some((app, api)) = spawn(database_url).await else {
         return;
     };
-    let order = app
-        .orders
-        .place(&app::orders::NewOrder {
-            email: Some("orphan@example.com".into()),
-            total_cents: app::domain::Cents(700),
-            currency: "usd".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let order = app.orders.place(&guest_order("orphan@example.com", 700)).await.unwrap();
     let handle = order_workflow(&app, order.id);
     handle
         .terminate(
@@ -592,12 +580,7 @@ async fn guests_get_ids_of_their_own_even_all_at_once(database_url: Option<Strin
     let Some((app, api)) = spawn(database_url).await else {
         return;
     };
-    let guest = |n: u32| app::orders::NewOrder {
-        email: Some(format!("guest{n}@example.com")),
-        total_cents: app::domain::Cents(100),
-        currency: "usd".into(),
-        ..Default::default()
-    };
+    let guest = |n: u32| guest_order(&format!("guest{n}@example.com"), 100);
     // Eight first-time guests at once: every one is recorded, each with its own customer.
     let made = futures::future::join_all((0..8).map(|n| {
         let (store, order) = (app.orders.store.clone(), guest(n));
@@ -653,12 +636,9 @@ async fn a_cart_s_second_payment_is_refunded_not_folded_into_its_order(database_
     let earlier = app
         .orders
         .place(&app::orders::NewOrder {
-            email: Some("twice@example.com".into()),
-            total_cents: app::domain::Cents(500),
-            currency: "usd".into(),
             cart_id: Some(id.to_string()),
             payment_ref: Some("pi_an_earlier_payment".into()),
-            ..Default::default()
+            ..guest_order("twice@example.com", 500)
         })
         .await
         .unwrap();
@@ -697,12 +677,9 @@ async fn the_saga_voids_an_order_made_for_a_refunded_payment(database_url: Optio
     let order = app
         .orders
         .place(&app::orders::NewOrder {
-            email: Some("void@example.com".into()),
-            total_cents: app::domain::Cents(900),
-            currency: "usd".into(),
             cart_id: Some(app::domain::CartId::random().to_string()),
             payment_ref: Some("pi_refunded_by_the_saga".into()),
-            ..Default::default()
+            ..guest_order("void@example.com", 900)
         })
         .await
         .unwrap();

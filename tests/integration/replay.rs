@@ -1,7 +1,7 @@
 //! Replay: histories of the main paths are committed under tests/histories and replayed against
 //! the current workflow code, so a change that breaks running carts fails CI (TMPRL1100).
 //! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run after an intended, patched change.
-use crate::helpers::{TestApp, workspace_root};
+use crate::helpers::{TestApp, guest_order, workspace_root};
 use app::carts::CompatSignal;
 use app::orders::{OrderChange, OrderStatus};
 use app::workflows::cart::CartWorkflow;
@@ -82,12 +82,9 @@ async fn live_histories_of_the_main_paths_replay() {
     app.add(&id, 2, 1).await.unwrap();
     app.set_email(&id, "saga@example.com").await.unwrap();
     let earlier = app::orders::NewOrder {
-        email: Some("saga@example.com".into()),
-        total_cents: app::domain::Cents(100),
-        currency: "usd".into(),
         cart_id: Some(id.to_string()),
         payment_ref: Some("pi_earlier".into()),
-        ..Default::default()
+        ..guest_order("saga@example.com", 100)
     };
     app.orders.place(&earlier).await.unwrap();
     app.checkout(&id, None).await.unwrap();

@@ -18,6 +18,17 @@ use temporalio_sdk::Runtime;
 /// The key test gateways and worker processes sign cart ids with (`SHOP_CART_ID_KEY`).
 pub const TEST_CART_ID_KEY: &str = "test-cart-id-key-0123456789";
 
+/// An order as a back office records it straight in the store: a guest with `email` paying
+/// `cents` in USD. Tie it to a cart or a payment with struct update syntax.
+pub fn guest_order(email: &str, cents: u64) -> app::orders::NewOrder {
+    app::orders::NewOrder {
+        email: Some(email.into()),
+        total_cents: app::domain::Cents(cents),
+        currency: "usd".into(),
+        ..Default::default()
+    }
+}
+
 /// Timings for tests: a reminder after 0.8 s of quiet, no expiry within a test's life.
 pub fn fast_timing() -> CartTiming {
     CartTiming {

@@ -3,7 +3,7 @@ mod app;
 mod process;
 mod proxy;
 
-pub use app::{TestApp, TestAppOptions, fast_timing};
+pub use app::{TestApp, TestAppOptions, fast_timing, guest_order};
 pub use process::{
     ChildProc, StripeEmulator, free_port, required, tool, wait_for_port as process_wait, workspace_binary,
     workspace_root,
