@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole shop on its embedded defaults: a Temporal dev server persisting to
-# data/temporal.db, the Stripe emulator, the worker and the HTTP gateway. Ctrl-C stops everything;
+# data/temporal.db, the Stripe emulator, a trace collector, the worker and the HTTP gateway. Ctrl-C stops everything;
 # running it again keeps the carts that were open.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
@@ -68,6 +68,19 @@ pids+=($!); names+=(temporal)
 "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$STRIPE_PORT" \
   --state-dir "$DATA/stripe" > "$DATA/logs/stripe.log" 2>&1 &
 pids+=($!); names+=(stripe)
+# Traces go to your collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise to a small
+# local one that keeps each span as a JSON line (README: "Traces and request ids").
+OTLP_PORT="${OTLP_PORT:-4318}"
+if [ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
+  "$VENV/bin/python" tools/otlp_collector.py --port "$OTLP_PORT" --out "$DATA/logs/spans.jsonl" \
+    > "$DATA/logs/collector.log" 2>&1 &
+  pids+=($!); names+=(collector)
+  export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT"
+  traces="$DATA/logs/spans.jsonl (set OTEL_EXPORTER_OTLP_ENDPOINT for your collector)"
+  wait_port "OTLP collector" "$OTLP_PORT"
+else
+  traces="exported to $OTEL_EXPORTER_OTLP_ENDPOINT"
+fi
 wait_port "Temporal" "$TEMPORAL_PORT"
 wait_port "Stripe emulator" "$STRIPE_PORT"
 
@@ -134,6 +147,7 @@ cat <<MSG
   Temporal Web UI   http://127.0.0.1:$UI_PORT   ($payloads)
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT
   Email outbox      $DATA/outbox
+  Traces            $traces
   Orders database   ${DATABASE_URL:-$DATA/orders.db (SQLite)}
   Play a shopper    TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT cargo run -p starter [abandon]
 

@@ -16,6 +16,7 @@
 //! - [`settings`]: each binary's settings, for `--help` and the startup line (secrets redacted).
 //! - [`temporal`]: connecting to Temporal from its own environment variables.
 //! - [`codec`]: the payload codec that encrypts what the shop stores in Temporal.
+//! - [`traces`]: one trace per request across gateway and worker, exported over OTLP when asked.
 //! - [`visibility`]: carts listed and counted by their search attributes, for operators.
 //! - [`worker`]: builds the Temporal worker that hosts the workflows and activities.
 pub mod activities;
@@ -32,6 +33,7 @@ pub mod payments;
 pub mod settings;
 pub mod telemetry;
 pub mod temporal;
+pub mod traces;
 pub mod visibility;
 pub mod worker;
 pub mod workflows;

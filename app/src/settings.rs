@@ -105,6 +105,29 @@ pub const WORKER: &[Setting] = &[
     ),
 ];
 
+/// OpenTelemetry's own variables, as every OTLP exporter reads them ([`crate::traces`]).
+pub const TRACES: &[Setting] = &[
+    s(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "unset",
+        "export traces to this collector (OTLP/HTTP, e.g. http://localhost:4318)",
+    ),
+    secret(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "k=v,...: headers for the collector (API keys)",
+    ),
+    s(
+        "OTEL_SERVICE_NAME",
+        "shop-worker / shop-webapp",
+        "the service spans are from",
+    ),
+    s(
+        "OTEL_SDK_DISABLED",
+        "false",
+        "true: no spans and no trace ids in the logs",
+    ),
+];
+
 /// The order store: the worker records orders, the gateway serves `/orders`.
 pub const ORDERS: &[Setting] = &[
     secret(
@@ -190,8 +213,11 @@ mod tests {
 
     #[test]
     fn every_secret_looking_name_is_marked_secret() {
-        for setting in [TEMPORAL, SHOP, WORKER, ORDERS, WEBAPP].iter().flat_map(|g| g.iter()) {
-            let looks = ["KEY", "TOKEN", "SECRET", "DATABASE_URL", "SMTP_URL"]
+        for setting in [TEMPORAL, SHOP, WORKER, ORDERS, WEBAPP, TRACES]
+            .iter()
+            .flat_map(|g| g.iter())
+        {
+            let looks = ["KEY", "TOKEN", "SECRET", "HEADERS", "DATABASE_URL", "SMTP_URL"]
                 .iter()
                 .any(|w| setting.name.contains(w))
                 && setting.name != "SHOP_STRIPE_PUBLISHABLE_KEY";

@@ -1,12 +1,49 @@
-//! Logging set-up shared by the binaries: `RUST_LOG` filters, `info` by default.
+//! Logging set-up shared by the binaries: `RUST_LOG` filters, `info` by default; a line logged
+//! inside a trace ends with its trace id and request id ([`crate::traces`]).
+use std::io::IsTerminal;
+use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,temporalio_sdk_core=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
+        // Colours only for a person at a terminal: log files and journald get plain text.
+        .with_ansi(std::io::stdout().is_terminal())
+        .event_format(WithTraceIds(tracing_subscriber::fmt::format().with_target(false)))
         .try_init();
+}
+
+/// Appends `trace_id=… request_id=…` from the OpenTelemetry context current on the thread: the
+/// gateway's request, or the workflow handler or activity the SDK's plugin is running. Those ids
+/// live in OpenTelemetry's context, not in a `tracing` span, so no span field can show them.
+struct WithTraceIds<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for WithTraceIds<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
+        let (trace_id, request_id) = crate::traces::current_ids();
+        if trace_id.is_none() && request_id.is_none() {
+            return self.0.format_event(ctx, writer, event);
+        }
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        write!(writer, "{}", line.trim_end_matches('\n'))?;
+        if let Some(id) = trace_id {
+            write!(writer, " trace_id={id}")?;
+        }
+        if let Some(id) = request_id {
+            write!(writer, " request_id={id}")?;
+        }
+        writeln!(writer)
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM: the one shutdown trigger of every binary.

@@ -1,7 +1,8 @@
 //! Connecting to Temporal with its own environment variables (`TEMPORAL_ADDRESS`,
 //! `TEMPORAL_NAMESPACE`, `TEMPORAL_TLS_*`, `TEMPORAL_API_KEY`, or a profile file), read by the
 //! SDK's envconfig so they mean exactly what they mean for the `temporal` CLI, plus the shop's
-//! own [`TemporalConfig`] (compression, payload encryption).
+//! own [`TemporalConfig`] (compression, payload encryption), and the tracing plugin
+//! ([`crate::traces`]).
 use crate::codec::EncryptionCodec;
 use crate::config::TemporalConfig;
 use anyhow::Context;
@@ -19,6 +20,12 @@ pub async fn connect_from_env(config: &TemporalConfig) -> anyhow::Result<Client>
     if let Some(keys) = &config.payload_keys {
         options.data_converter = encrypting_converter(keys.clone());
     }
+    // The plugin list is only settable on the builder, so the loaded options are rebuilt.
+    let options = ClientOptions::new(options.namespace)
+        .data_converter(options.data_converter)
+        .client_interceptors(options.client_interceptors)
+        .plugin(crate::traces::plugin())
+        .build();
     let target = connection.target.to_string();
     let connection = connect_retrying(connection)
         .await

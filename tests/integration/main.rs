@@ -21,4 +21,5 @@ mod replay;
 mod scale_out;
 mod starter;
 mod storefront;
+mod traces;
 mod webapp;

@@ -12,8 +12,9 @@ use temporalio_client::WorkflowHistory;
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
 /// One replayer per workflow type: a replayer holding several did not find the second here.
+/// With the tracing plugin the worker binary runs, so its interceptors replay too.
 fn replayer_for(history_name: &str) -> WorkflowReplayer {
-    let options = WorkflowReplayerOptions::new();
+    let options = WorkflowReplayerOptions::new().worker_plugin(app::traces::plugin());
     let options = if history_name.starts_with("order_") {
         options.register_workflow::<OrderWorkflow>().unwrap()
     } else {

@@ -8,6 +8,7 @@
 //! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
 //! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
 //! - [`metrics`]: `GET /metrics` (requests by route pattern, status and latency; orders token).
+//! - [`request_trace`]: request ids, the request's span as the trace the Temporal calls carry, the access line.
 //! - [`rate_limit`]: the per-client shopper limit (429 with `Retry-After`).
 //! - [`operator`]: operator routes behind their own token (the Web UI's remote codec).
 //! - [`storefront`]: `GET /storefront/config`, the page's Stripe.js URL and publishable key.
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod operator;
 pub mod orders;
 pub mod rate_limit;
+pub mod request_trace;
 pub mod routes;
 pub mod startup;
 pub mod storefront;

@@ -2,7 +2,7 @@
 use app::carts::Carts;
 use app::config::{Env, OrdersConfig, ShopConfig, TemporalConfig};
 use app::orders::Orders;
-use app::settings::{ORDERS, SHOP, TEMPORAL, WEBAPP, help, in_force};
+use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WEBAPP, help, in_force};
 
 const ABOUT: &str =
     "webapp: the shop's HTTP gateway (storefront, cart API, orders, operator routes) in front of Temporal.
@@ -20,13 +20,14 @@ use webapp::storefront::StorefrontConfig;
 async fn main() -> anyhow::Result<()> {
     app::install_crypto_provider();
     app::telemetry::init();
-    let groups = [TEMPORAL, SHOP, WEBAPP, ORDERS];
+    let groups = [TEMPORAL, SHOP, WEBAPP, ORDERS, TRACES];
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         print!("{}", help(ABOUT, &groups));
         return Ok(());
     }
     let env = Env::from_process();
     tracing::info!(settings = %in_force(&env, &groups), "webapp settings in force (the rest at their defaults)");
+    let traces = app::traces::Tracing::install("shop-webapp", &env)?;
     let shop = ShopConfig::from_env(&env)?;
     let address = env.string("SHOP_HTTP_ADDRESS", "127.0.0.1:8080");
     let mut settings = Settings {
@@ -83,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
     let app = Application::build(carts, settings, listener)?;
     tracing::info!(%address, "webapp listening");
     app.run_until_stopped().await?;
+    traces.shutdown();
     Ok(())
 }
 

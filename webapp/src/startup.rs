@@ -121,6 +121,7 @@ impl Application {
                 .fold(Cors::default(), |c, o| c.allowed_origin(o))
                 .allow_any_method()
                 .allow_any_header()
+                .expose_headers([crate::request_trace::REQUEST_ID_HEADER])
                 .max_age(600);
             let app = App::new()
                 .into_utoipa_app()
@@ -181,6 +182,9 @@ impl Application {
                 // Outside CORS, so its refusals get the JSON shape too.
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
                 .wrap(TracingLogger::<CartSpan>::new())
+                // Outermost: every line logged for the request, the access line last, carries
+                // its trace and request ids.
+                .wrap(actix_web::middleware::from_fn(crate::request_trace::trace))
                 .default_service(web::to(move |req: HttpRequest| no_route(req, table.clone())))
                 .route(
                     "/",
@@ -217,8 +221,9 @@ impl Application {
     }
 }
 
-/// Request spans carry the cart id (from the path; the path is the only place it travels),
-/// never bodies, so emails stay out of the logs.
+/// Request spans carry the cart id (from the path; the path is the only place it travels) and
+/// the route, never bodies or the caller's address, so emails stay out of the logs. The request
+/// and trace ids come from [`crate::request_trace`], not from this span.
 struct CartSpan;
 
 impl RootSpanBuilder for CartSpan {
@@ -228,7 +233,14 @@ impl RootSpanBuilder for CartSpan {
             .strip_prefix("/cart/")
             .and_then(|rest| rest.split('/').next())
             .unwrap_or("");
-        tracing_actix_web::root_span!(request, cart_id = %cart_id)
+        let route = request.match_pattern().unwrap_or_default();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.status_code = tracing::field::Empty,
+            cart_id = %cart_id,
+        )
     }
 
     fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {

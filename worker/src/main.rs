@@ -3,7 +3,7 @@
 use app::activities::ShopActivities;
 use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig};
 use app::orders::Orders;
-use app::settings::{ORDERS, SHOP, TEMPORAL, WORKER, help, in_force};
+use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WORKER, help, in_force};
 
 const ABOUT: &str = "worker: hosts the shop's cart and order workflows and their activities on a Temporal task queue.
 
@@ -14,7 +14,7 @@ Usage: worker            run until SIGINT/SIGTERM, then drain
 async fn main() -> anyhow::Result<()> {
     app::install_crypto_provider();
     app::telemetry::init();
-    let settings = [TEMPORAL, SHOP, WORKER, ORDERS];
+    let settings = [TEMPORAL, SHOP, WORKER, ORDERS, TRACES];
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         print!("{}", help(ABOUT, &settings));
         return Ok(());
@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
         println!("order store migrated");
         return Ok(());
     }
+    let traces = app::traces::Tracing::install("shop-worker", &env)?;
     let worker_config = WorkerConfig::from_env(&env)?;
     let stripe = StripeConfig::from_env(&env)?;
     let email = EmailConfig::from_env(&env, &shop.data_dir)?;
@@ -70,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
         shutdown();
     });
     worker.run().await?;
+    traces.shutdown();
     tracing::info!("worker stopped");
     Ok(())
 }

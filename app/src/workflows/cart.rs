@@ -14,6 +14,7 @@ use crate::catalogue::Catalogue;
 use crate::domain::{CartId, ConfirmBy, Payment, PaymentEvent, PaymentLookup, PaymentStatus};
 use crate::workflows::fingerprint::Fingerprinted;
 use crate::workflows::search::CartIndex;
+use opentelemetry::trace::FutureExt as _;
 use serde::{Deserialize, Serialize};
 use std::error::Error;
 use std::pin::pin;
@@ -190,6 +191,10 @@ pub struct CartWorkflow {
     events_received: u64,
     /// This run keeps its search attributes up to date (under [`SEARCH_ATTRIBUTES_PATCH`]).
     indexed: bool,
+    /// The trace of the checkout in progress (the SDK's plugin makes it the current context of
+    /// the handler; a replay rebuilds it from the message's header), so the payment and the
+    /// order show up in the trace of the request that asked for them, not the cart's first.
+    checkout_trace: Option<opentelemetry::Context>,
 }
 
 enum Due {
@@ -225,6 +230,7 @@ impl CartWorkflow {
             seen_events: Default::default(),
             events_received: 0,
             indexed: false,
+            checkout_trace: None,
         }
     }
 
@@ -251,11 +257,14 @@ impl CartWorkflow {
             }
             match ctx.state(|s| s.cart.status) {
                 CartStatus::CheckingOut => {
+                    let trace = ctx
+                        .state(|s| s.checkout_trace.clone())
+                        .unwrap_or_else(opentelemetry::Context::current);
                     // Carts that checked out before the webhook flow replay the old path.
                     if ctx.patched(CHECKOUT_V2_PATCH) {
-                        Self::checkout_payment(ctx).await?;
+                        Self::checkout_payment(ctx).with_context(trace).await?;
                     } else {
-                        Self::pay(ctx).await?;
+                        Self::pay(ctx).with_context(trace).await?;
                     }
                     continue;
                 }
@@ -825,6 +834,7 @@ impl CartWorkflow {
         self.client_confirms = req.confirm == ConfirmBy::Client && req.payment_method.is_none();
         self.cart.payment = None;
         self.payment_events.clear();
+        self.checkout_trace = Some(opentelemetry::Context::current());
     }
 
     /// A newer view of the PaymentIntent; an outcome once known is kept.

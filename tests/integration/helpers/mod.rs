@@ -5,7 +5,7 @@ mod proxy;
 
 pub use app::{TestApp, TestAppOptions, fast_timing, guest_order};
 pub use process::{
-    ChildProc, StripeEmulator, free_port, required, tool, wait_for_port as process_wait, workspace_binary,
+    ChildProc, Collector, StripeEmulator, free_port, required, tool, wait_for_port as process_wait, workspace_binary,
     workspace_root,
 };
 pub use proxy::{Faults, FaultyProxy};

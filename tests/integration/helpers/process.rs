@@ -201,6 +201,47 @@ impl StripeEmulator {
     }
 }
 
+/// tools/otlp_collector.py: takes the binaries' OTLP/HTTP trace exports and keeps each span as
+/// a JSON line in the test's folder.
+pub struct Collector {
+    _proc: ChildProc,
+    pub url: String,
+    spans: PathBuf,
+}
+
+impl Collector {
+    pub async fn start(dir: &Path) -> Option<Self> {
+        let python = tool("python")?;
+        let port = free_port();
+        let spans = dir.join("spans.jsonl");
+        let script = workspace_root().join("tools/otlp_collector.py");
+        let args = [
+            script.to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+            "--out",
+            spans.to_str().unwrap(),
+        ];
+        let proc = ChildProc::spawn(&python, &args, &[], &dir.join("collector.log"));
+        wait_for_port(port, "the OTLP collector").await;
+        Some(Self {
+            _proc: proc,
+            url: format!("http://127.0.0.1:{port}"),
+            spans,
+        })
+    }
+
+    /// Every span received so far: `service`, `trace_id`, `span_id`, `parent_span_id`, `name`,
+    /// `kind`, `attributes`.
+    pub fn spans(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.spans)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("the collector writes JSON lines"))
+            .collect()
+    }
+}
+
 /// A binary of this workspace, built next to the test executable (`scripts/test.sh` builds
 /// them first with `cargo build --bins`).
 pub fn workspace_binary(name: &str) -> PathBuf {
