@@ -1,6 +1,7 @@
 //! Cart state and the pure rules that change it. The workflow calls `check_*` from its update
 //! validators (so a bad request never reaches history) and the matching mutation from the handler.
 use crate::catalogue::{Catalogue, Product};
+use crate::codes::{Code, Coded};
 use crate::domain::{CartId, Cents, Email, Payment, PaymentStatus, ProductId, Quantity};
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +82,7 @@ pub struct EmailChange {
     pub email: String,
 }
 
-/// Why a change was refused. `code` and `field` let the gateway answer with a precise error.
+/// Why a change was refused. Its [`Code`] lets the gateway answer with a precise error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CartError {
     #[error("product {0} is not in the catalogue")]
@@ -104,51 +105,33 @@ pub enum CartError {
     PaymentPending,
 }
 
-impl CartError {
-    pub fn code(&self) -> &'static str {
+impl crate::codes::Coded for CartError {
+    fn code(&self) -> Code {
         match self {
-            CartError::UnknownProduct(_) => "unknown_product",
-            CartError::Quantity(_) => "invalid_quantity",
-            CartError::TooManyLines(_) => "too_many_lines",
-            CartError::NotInCart(_) => "not_in_cart",
-            CartError::InvalidEmail(_) => "invalid_email",
-            CartError::EmailRequired => "email_required",
-            CartError::Empty => "cart_empty",
-            CartError::Locked(_) => "cart_locked",
-            CartError::PaymentPending => "payment_pending",
-        }
-    }
-
-    /// The request field at fault, if one is.
-    pub fn field(&self) -> Option<&'static str> {
-        Self::field_for_code(self.code())
-    }
-
-    pub fn field_for_code(code: &str) -> Option<&'static str> {
-        match code {
-            "unknown_product" | "too_many_lines" | "not_in_cart" => Some("product_id"),
-            "invalid_quantity" => Some("quantity"),
-            "invalid_email" | "email_required" => Some("email"),
-            "cart_empty" => Some("lines"),
-            _ => None,
+            CartError::UnknownProduct(_) => Code::UnknownProduct,
+            CartError::Quantity(_) => Code::InvalidQuantity,
+            CartError::TooManyLines(_) => Code::TooManyLines,
+            CartError::NotInCart(_) => Code::NotInCart,
+            CartError::InvalidEmail(_) => Code::InvalidEmail,
+            CartError::EmailRequired => Code::EmailRequired,
+            CartError::Empty => Code::CartEmpty,
+            CartError::Locked(_) => Code::CartLocked,
+            CartError::PaymentPending => Code::PaymentPending,
         }
     }
 }
 
-/// An update the workflow refused, as a client sees it. The workflow words its failure message
-/// as `code: message`; anything else is kept whole with the code `rejected`.
+/// An update the workflow refused, as a client sees it (the message as [`crate::codes`] words it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub code: String,
-    pub field: Option<&'static str>,
+    pub code: Code,
     pub message: String,
 }
 
 impl From<&CartError> for Refusal {
     fn from(err: &CartError) -> Self {
         Self {
-            code: err.code().to_owned(),
-            field: err.field(),
+            code: err.code(),
             message: err.to_string(),
         }
     }
@@ -156,18 +139,8 @@ impl From<&CartError> for Refusal {
 
 impl Refusal {
     pub fn parse(failure_message: &str) -> Self {
-        match failure_message.split_once(": ") {
-            Some((code, message)) if code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => Self {
-                code: code.to_owned(),
-                field: CartError::field_for_code(code),
-                message: message.to_owned(),
-            },
-            _ => Self {
-                code: "rejected".into(),
-                field: None,
-                message: failure_message.to_owned(),
-            },
-        }
+        let (code, message) = crate::codes::parse_refusal(failure_message, Code::Rejected);
+        Self { code, message }
     }
 }
 

@@ -3,8 +3,9 @@
 //! at start, because that handle is bound to the first run and continue-as-new ends it.
 use crate::cart::{CartError, CartView, EmailChange, ItemChange, Refusal};
 use crate::config::ShopConfig;
+use crate::domain::CheckoutRequest;
 use crate::domain::{CartId, CartIdKey, PaymentEvent};
-use crate::workflows::cart::{CartInput, CartOutcome, CartWorkflow, CheckoutRequest};
+use crate::workflows::cart::{CartInput, CartOutcome, CartWorkflow};
 use crate::workflows::fingerprint::{Fingerprinted, fingerprint};
 use std::time::Duration;
 use temporalio_client::errors::{

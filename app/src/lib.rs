@@ -11,6 +11,7 @@
 //! - [`orders`]: order records (SQLite or PostgreSQL via sqlx, embedded migrations) and their status rules.
 //! - [`payments`], [`email`]: the Stripe and mail clients the activities use.
 //! - [`metrics`]: the shop's counters and payment latency on the worker's Prometheus endpoint.
+//! - [`codes`]: every error code, with its HTTP status and the field at fault: one table.
 //! - [`config`]: settings from the environment, each failure naming its variable.
 //! - [`carts`]: a typed client for carts (start, update, signal, query) used by every binary.
 //! - [`settings`]: each binary's settings, for `--help` and the startup line (secrets redacted).
@@ -24,6 +25,7 @@ pub mod cart;
 pub mod carts;
 pub mod catalogue;
 pub mod codec;
+pub mod codes;
 pub mod config;
 pub mod domain;
 pub mod email;

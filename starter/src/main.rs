@@ -9,7 +9,8 @@ use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
 use app::carts::{CartChange, Carts};
 use app::config::{Env, ShopConfig, TemporalConfig};
 use app::domain::CartId;
-use app::workflows::cart::{CartTiming, CheckoutRequest};
+use app::domain::CheckoutRequest;
+use app::workflows::cart::CartTiming;
 use std::time::{Duration, Instant};
 
 #[tokio::main]

@@ -3,7 +3,8 @@
 use crate::helpers::{Faults, FaultyProxy, TestApp, eventually};
 use app::cart::{CartStatus, CartView};
 use app::domain::CartId;
-use app::workflows::cart::{CartTiming, CheckoutRequest};
+use app::domain::CheckoutRequest;
+use app::workflows::cart::CartTiming;
 use std::time::{Duration, Instant};
 
 /// A checkout with the configured card, waiting up to 90 s for its outcome, while the test

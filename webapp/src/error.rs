@@ -1,9 +1,11 @@
-//! One table from error kind to HTTP status and code; every error leaves as
-//! `{"error": {"code", "message", "field"?}}`. A client mistake is never a 500.
+//! From error kind to code (`app::codes`, whose table holds each code's status and field);
+//! every error leaves as `{"error": {"code", "message", "field"?}}`. A client mistake is never
+//! a 500.
 use crate::api::{ErrorBody, ErrorDetail};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use app::carts::CartsError;
+use app::codes::Code;
 use app::orders::{OrdersError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,76 +37,60 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// (status, code, field) for each kind: the one place statuses are decided.
-    fn parts(&self) -> (StatusCode, String, Option<String>) {
-        match self {
-            ApiError::BadRequest { field, .. } => (StatusCode::BAD_REQUEST, "invalid_request".into(), field.clone()),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into(), None),
-            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found".into(), None),
-            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed".into(), None),
-            ApiError::CartNotFound | ApiError::Carts(CartsError::NotFound) => {
-                (StatusCode::NOT_FOUND, "cart_not_found".into(), None)
+    /// Each kind's code (which decides the status, `app::codes`) and the field at fault.
+    fn parts(&self) -> (Code, Option<String>) {
+        let code = match self {
+            ApiError::BadRequest { field, .. } => return (Code::InvalidRequest, field.clone()),
+            ApiError::Unprocessable { field, .. } => return (Code::InvalidValue, Some(field.clone())),
+            ApiError::Carts(CartsError::BadCursor) => return (Code::InvalidRequest, Some("after".into())),
+            ApiError::TooLarge(_) => Code::PayloadTooLarge,
+            ApiError::NoRoute => Code::NotFound,
+            ApiError::MethodNotAllowed(_) => Code::MethodNotAllowed,
+            ApiError::CartNotFound | ApiError::Carts(CartsError::NotFound) => Code::CartNotFound,
+            ApiError::OrderNotFound | ApiError::Orders(OrdersError::NotFound(_)) => Code::OrderNotFound,
+            ApiError::Unauthorized => Code::Unauthorized,
+            ApiError::RateLimited(_) => Code::RateLimited,
+            ApiError::Forbidden => Code::Forbidden,
+            ApiError::Orders(OrdersError::Refused { code, .. }) => *code,
+            ApiError::Orders(OrdersError::Store(_) | OrdersError::Temporal(_)) => Code::OrdersUnavailable,
+            ApiError::Carts(CartsError::AlreadyExists) => Code::CartExists,
+            ApiError::Carts(CartsError::Closed) => Code::CartClosed,
+            ApiError::Carts(CartsError::Refused(r)) => r.code,
+            ApiError::Carts(CartsError::Unavailable(_)) => Code::TemporalUnavailable,
+            ApiError::Carts(CartsError::TimedOut) => Code::TemporalTimeout,
+            ApiError::Carts(CartsError::KeyReused) | ApiError::Orders(OrdersError::KeyReused) => {
+                Code::IdempotencyKeyReused
             }
-            ApiError::OrderNotFound | ApiError::Orders(OrdersError::NotFound(_)) => {
-                (StatusCode::NOT_FOUND, "order_not_found".into(), None)
-            }
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized".into(), None),
-            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into(), None),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden".into(), None),
-            ApiError::Unprocessable { field, .. } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_value".into(),
-                Some(field.clone()),
-            ),
-            ApiError::Orders(OrdersError::Refused { code, .. }) => (StatusCode::CONFLICT, code.clone(), None),
-            ApiError::Orders(OrdersError::Store(_) | OrdersError::Temporal(_)) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "orders_unavailable".into(), None)
-            }
-            ApiError::Carts(CartsError::AlreadyExists) => (StatusCode::CONFLICT, "cart_exists".into(), None),
-            ApiError::Carts(CartsError::Closed) => (StatusCode::CONFLICT, "cart_closed".into(), None),
-            ApiError::Carts(CartsError::Refused(r)) if r.code == "cart_locked" || r.code == "payment_pending" => {
-                (StatusCode::CONFLICT, r.code.clone(), None)
-            }
-            ApiError::Carts(CartsError::Refused(r)) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                r.code.clone(),
-                r.field.map(str::to_owned),
-            ),
-            ApiError::Carts(CartsError::Unavailable(_)) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "temporal_unavailable".into(), None)
-            }
-            ApiError::Carts(CartsError::TimedOut) => (StatusCode::SERVICE_UNAVAILABLE, "temporal_timeout".into(), None),
-            ApiError::Carts(CartsError::KeyReused) | ApiError::Orders(OrdersError::KeyReused) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused".into(),
-                Some("Idempotency-Key".into()),
-            ),
-            ApiError::Carts(CartsError::BadCursor) => {
-                (StatusCode::BAD_REQUEST, "invalid_request".into(), Some("after".into()))
-            }
-            ApiError::Carts(CartsError::Other(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), None),
-        }
+            ApiError::Carts(CartsError::Other(_)) => Code::Internal,
+        };
+        (code, code.field().map(str::to_owned))
     }
+}
+
+/// The status a code answers with.
+pub fn status(code: Code) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.parts().0
+        status(self.parts().0)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, code, field) = self.parts();
-        let message = match status {
-            _ if code == "orders_unavailable" => {
+        let (code, field) = self.parts();
+        let status = status(code);
+        let message = match code {
+            Code::OrdersUnavailable => {
                 tracing::warn!(error = %self, "orders unavailable");
                 "orders are unavailable right now; retry shortly".to_owned()
             }
-            _ if code == "temporal_timeout" => {
+            Code::TemporalTimeout => {
                 tracing::warn!("Temporal did not answer within the deadline");
                 "the cart service did not answer in time; retry with the same Idempotency-Key and the change is applied once"
                     .to_owned()
             }
-            StatusCode::INTERNAL_SERVER_ERROR => {
+            Code::Internal => {
                 tracing::error!(error = %self, "internal error");
                 "internal error".to_owned()
             }
@@ -124,7 +110,11 @@ impl ResponseError for ApiError {
             response.insert_header(("Allow", allow.as_str()));
         }
         response.json(ErrorBody {
-            error: ErrorDetail { code, message, field },
+            error: ErrorDetail {
+                code: code.as_str().into(),
+                message,
+                field,
+            },
         })
     }
 }
@@ -153,19 +143,19 @@ impl From<StoreError> for ApiError {
 
 /// The code for an error response that did not come from [`ApiError`] (actix-web's own:
 /// an oversized body, a malformed path), by its status.
-pub fn code_for_status(status: StatusCode) -> &'static str {
+pub fn code_for_status(status: StatusCode) -> Code {
     match status {
-        StatusCode::BAD_REQUEST => "invalid_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_server_error() => "internal",
-        _ => "invalid_request",
+        StatusCode::BAD_REQUEST => Code::InvalidRequest,
+        StatusCode::UNAUTHORIZED => Code::Unauthorized,
+        StatusCode::FORBIDDEN => Code::Forbidden,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => Code::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
+        s if s.is_server_error() => Code::Internal,
+        _ => Code::InvalidRequest,
     }
 }
 

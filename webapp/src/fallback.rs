@@ -91,7 +91,7 @@ pub fn json_errors<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_w
     };
     let body = ErrorBody {
         error: ErrorDetail {
-            code: code_for_status(status).into(),
+            code: code_for_status(status).as_str().into(),
             message,
             field: None,
         },

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange, PaymentView};
 use app::carts::{CartChange, Carts};
 use app::domain::CartId;
-use app::workflows::cart::CheckoutRequest;
+use app::domain::CheckoutRequest;
 use std::time::Duration;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -213,7 +213,7 @@ async fn checkout(
         },
         Some(cart) => HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(Declined {
             error: ErrorDetail {
-                code: "payment_declined".into(),
+                code: app::codes::Code::PaymentDeclined.as_str().into(),
                 message: cart
                     .payment_error
                     .clone()

@@ -41,11 +41,14 @@ fn remove_takes_off_quantity_and_drops_an_emptied_line() {
 fn limits_and_bad_input_are_refused_with_the_field_named() {
     let mut cart = Cart::default();
     let err = cart.add(&catalogue(), Limits::default(), &item(42, 1)).unwrap_err();
-    assert_eq!((err.code(), err.field()), ("unknown_product", Some("product_id")));
+    assert_eq!(
+        (err.code(), err.code().field()),
+        (Code::UnknownProduct, Some("product_id"))
+    );
     let err = cart.add(&catalogue(), Limits::default(), &item(0, 0)).unwrap_err();
-    assert_eq!(err.field(), Some("quantity"));
+    assert_eq!(err.code().field(), Some("quantity"));
     let err = cart.add(&catalogue(), Limits::default(), &item(0, 100)).unwrap_err();
-    assert_eq!(err.field(), Some("quantity"));
+    assert_eq!(err.code().field(), Some("quantity"));
     cart.add(&catalogue(), Limits::default(), &item(0, 98)).unwrap();
     let err = cart.add(&catalogue(), Limits::default(), &item(0, 2)).unwrap_err();
     assert!(err.to_string().contains("already holds 98"), "{err}");
@@ -54,7 +57,7 @@ fn limits_and_bad_input_are_refused_with_the_field_named() {
         .unwrap_err();
     assert_eq!(err, CartError::TooManyLines(1));
     let err = cart.set_email(&email("nope")).unwrap_err();
-    assert_eq!(err.field(), Some("email"));
+    assert_eq!(err.code().field(), Some("email"));
 }
 
 #[test]
@@ -68,7 +71,7 @@ fn checkout_needs_items_and_an_email_then_locks_the_cart() {
     assert_eq!(cart.email.as_ref().unwrap().as_str(), "a@b.co");
     let err = cart.add(&catalogue(), Limits::default(), &item(3, 1)).unwrap_err();
     assert_eq!(err, CartError::Locked(CartStatus::CheckingOut));
-    assert_eq!(err.code(), "cart_locked");
+    assert_eq!(err.code(), Code::CartLocked);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Newtypes that input is parsed into at the edge, so the rest of the code never sees a bad value.
 mod cart_id;
 mod cart_id_key;
+mod checkout;
 mod email;
 mod money;
 pub mod payment;
@@ -8,6 +9,7 @@ mod quantity;
 
 pub use cart_id::CartId;
 pub use cart_id_key::CartIdKey;
+pub use checkout::CheckoutRequest;
 pub use email::Email;
 pub use money::Cents;
 pub use payment::{ConfirmBy, Payment, PaymentEvent, PaymentLookup, PaymentStatus};

@@ -97,11 +97,12 @@ pub enum OrderError {
     TotalLocked(OrderStatus),
 }
 
-impl OrderError {
-    pub fn code(&self) -> &'static str {
+impl crate::codes::Coded for OrderError {
+    fn code(&self) -> crate::codes::Code {
+        use crate::codes::Code;
         match self {
-            OrderError::IllegalTransition { .. } => "illegal_transition",
-            OrderError::TotalLocked(_) => "total_locked",
+            OrderError::IllegalTransition { .. } => Code::IllegalTransition,
+            OrderError::TotalLocked(_) => Code::TotalLocked,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Placing and changing orders: the row in the store and its workflow go together. Used by
 //! the gateway (`/orders`) and by the cart workflow's `place_order` activity.
 use super::{NewOrder, Order, OrderChange, OrderStatus, OrderStore, StoreError};
+use crate::codes::{Code, Coded};
 use crate::workflows::order::{OrderInput, OrderWorkflow, workflow_id};
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError, WorkflowUpdateError};
@@ -15,7 +16,7 @@ pub enum OrdersError {
     NotFound(i64),
     /// The change is not allowed from the order's current state.
     #[error("{message}")]
-    Refused { code: String, message: String },
+    Refused { code: Code, message: String },
     #[error(transparent)]
     Store(StoreError),
     #[error("Temporal: {0}")]
@@ -24,14 +25,18 @@ pub enum OrdersError {
     KeyReused,
 }
 
-/// The code of a change refused because the order's workflow no longer runs.
-pub const WORKFLOW_GONE: &str = "order_workflow_gone";
-
 impl OrdersError {
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<Code> {
         match self {
-            OrdersError::Refused { code, .. } => Some(code),
+            OrdersError::Refused { code, .. } => Some(*code),
             _ => None,
+        }
+    }
+
+    fn refused(err: &impl Coded) -> Self {
+        OrdersError::Refused {
+            code: err.code(),
+            message: err.to_string(),
         }
     }
 }
@@ -42,7 +47,7 @@ impl From<StoreError> for OrdersError {
             StoreError::NotFound(id) => OrdersError::NotFound(id),
             StoreError::KeyReused => OrdersError::KeyReused,
             e @ StoreError::CartHasOrder(_) => OrdersError::Refused {
-                code: "cart_already_ordered".into(),
+                code: Code::CartAlreadyOrdered,
                 message: e.to_string(),
             },
             other => OrdersError::Store(other),
@@ -104,10 +109,7 @@ impl Orders {
     pub async fn change(&self, id: i64, change: OrderChange) -> Result<Order, OrdersError> {
         let order = self.store.get(id).await?;
         // A final order's workflow has ended; answer from the record with the same rule.
-        change.check(order.status).map_err(|e| OrdersError::Refused {
-            code: e.code().into(),
-            message: e.to_string(),
-        })?;
+        change.check(order.status).map_err(|e| OrdersError::refused(&e))?;
         if order.status.is_final() {
             return Ok(order);
         }
@@ -118,24 +120,18 @@ impl Orders {
         match handle.execute_update(OrderWorkflow::change, change.clone(), opts).await {
             Ok(_) => Ok(self.store.get(id).await?),
             Err(WorkflowUpdateError::Failed(f)) => {
-                let (code, message) = f.message.split_once(": ").unwrap_or(("refused", &f.message));
-                Err(OrdersError::Refused {
-                    code: code.into(),
-                    message: message.into(),
-                })
+                let (code, message) = crate::codes::parse_refusal(&f.message, Code::Refused);
+                Err(OrdersError::Refused { code, message })
             }
             // The workflow finished between our read and the update: judge against the record.
             // An order still open without its workflow (terminated, say) cannot be changed, and
             // saying so beats a 200 that changed nothing.
             Err(WorkflowUpdateError::NotFound(_)) => {
                 let order = self.store.get(id).await?;
-                change.check(order.status).map_err(|e| OrdersError::Refused {
-                    code: e.code().into(),
-                    message: e.to_string(),
-                })?;
+                change.check(order.status).map_err(|e| OrdersError::refused(&e))?;
                 if !order.status.is_final() {
                     return Err(OrdersError::Refused {
-                        code: WORKFLOW_GONE.into(),
+                        code: Code::OrderWorkflowGone,
                         message: "this order's workflow is gone, so it cannot change; an operator must resolve it"
                             .into(),
                     });
@@ -175,7 +171,7 @@ impl Orders {
                 total_cents: None,
             };
             match self.change(id, cancel).await {
-                Err(e @ OrdersError::Refused { .. }) if e.code() == Some(WORKFLOW_GONE) => return Err(e),
+                Err(e @ OrdersError::Refused { .. }) if e.code() == Some(Code::OrderWorkflowGone) => return Err(e),
                 // Refused because it became final meanwhile: nothing to cancel.
                 Ok(_) | Err(OrdersError::Refused { .. }) => {}
                 Err(e) => return Err(e),

@@ -1,3 +1,6 @@
+//! Failures in and out of the workflows: the refusals their handlers answer with, and reading
+//! an activity's failure chain.
+use crate::codes::Coded;
 use temporalio_common::protos::temporal::api::failure::v1::{Failure, failure::FailureInfo};
 use temporalio_sdk::ActivityExecutionError;
 
@@ -26,4 +29,13 @@ pub(crate) fn root_message(err: &ActivityExecutionError) -> String {
         next = f.cause.as_deref();
     }
     message
+}
+
+/// What a validator or handler refuses a message with.
+pub type Rejection = Box<dyn std::error::Error + Send + Sync>;
+
+/// A refusal the client reads its code back from (`crate::codes::parse_refusal`), so the
+/// gateway answers with the status and field of that code without a second round trip.
+pub(crate) fn reject(err: impl Coded) -> Rejection {
+    crate::codes::refusal_message(err.code(), err).into()
 }

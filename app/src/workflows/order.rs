@@ -6,16 +6,13 @@ use crate::activities::{OrderRecord, REFUND_REFUSED, RefundRequest, ShopActiviti
 use crate::domain::Cents;
 use crate::orders::{OrderChange, OrderError, OrderStatus};
 use serde::{Deserialize, Serialize};
-use std::error::Error;
-use std::pin::pin;
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::workflows::select;
-use temporalio_sdk::{
-    CancellableFuture, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination,
-};
+use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination};
 
-type Rejection = Box<dyn Error + Send + Sync>;
+use super::failure::{Rejection, reject};
+use super::options::retry_forever;
+use super::wait::{Woken, timer_or_change};
 
 /// Patch marker: a change arriving with a fulfilment step is no longer overwritten by it.
 const STEP_RACE_PATCH: &str = "order-step-race";
@@ -56,11 +53,6 @@ pub struct OrderWorkflow {
     recorded: u64,
 }
 
-enum Woken {
-    Step(TimerResult),
-    Changed,
-}
-
 #[workflow_methods]
 impl OrderWorkflow {
     #[init]
@@ -90,28 +82,12 @@ impl OrderWorkflow {
                 return Ok(ctx.state(|s| s.snapshot()));
             }
             let (changes, step) = ctx.state(|s| (s.changes, s.input.step));
-            let woken = {
-                let mut timer = pin!(ctx.timer(step));
-                let woken = select! {
-                    fired = timer.as_mut() => Woken::Step(fired),
-                    waited = ctx.wait_condition(|s| s.changes != changes) => {
-                        waited?;
-                        Woken::Changed
-                    }
-                };
-                if matches!(woken, Woken::Changed) {
-                    timer.cancel();
-                }
-                woken
-            };
-            match woken {
+            match timer_or_change(ctx, step, |s| s.changes != changes).await? {
                 Woken::Changed => {}
-                Woken::Step(TimerResult::Cancelled) => return Err(WorkflowTermination::cancelled()),
                 // A change that landed in the same activation as the step (a cancel, say) wins:
                 // the step is re-judged on the next round. Old histories keep the old path.
-                Woken::Step(TimerResult::Fired)
-                    if ctx.state(|s| s.changes != changes) && ctx.patched(STEP_RACE_PATCH) => {}
-                Woken::Step(TimerResult::Fired) => ctx.state_mut(|s| {
+                Woken::Fired if ctx.state(|s| s.changes != changes) && ctx.patched(STEP_RACE_PATCH) => {}
+                Woken::Fired => ctx.state_mut(|s| {
                     let next = match s.status {
                         OrderStatus::Pending => OrderStatus::Processing,
                         OrderStatus::Processing => OrderStatus::Completed,
@@ -142,7 +118,7 @@ impl OrderWorkflow {
             };
             // No attempt limit: a refund owed must happen; each failure shows in the UI.
             let refund = ctx
-                .execute_activity(ShopActivities::refund, req, super::retry_forever(timeout))
+                .execute_activity(ShopActivities::refund, req, retry_forever(timeout))
                 .await;
             match refund {
                 Ok(refund_ref) => ctx.state_mut(|s| s.refund_ref = Some(refund_ref)),
@@ -166,22 +142,16 @@ impl OrderWorkflow {
             refund_ref: s.refund_ref.clone(),
             refund_error: s.refund_error.clone(),
         });
-        ctx.execute_activity(
-            ShopActivities::record_order_status,
-            record,
-            super::retry_forever(timeout),
-        )
-        .await
-        .map_err(WorkflowTermination::from)?;
+        ctx.execute_activity(ShopActivities::record_order_status, record, retry_forever(timeout))
+            .await
+            .map_err(WorkflowTermination::from)?;
         ctx.state_mut(|s| s.recorded = s.recorded.max(target));
         Ok(())
     }
 
     #[update_validator(change)]
     fn validate_change(&self, _ctx: &WorkflowContextView, change: &OrderChange) -> Result<(), Rejection> {
-        change
-            .check(self.status)
-            .map_err(|e| format!("{}: {e}", e.code()).into())
+        change.check(self.status).map_err(reject)
     }
 
     /// Applies a change and answers once the store has recorded it.
@@ -201,7 +171,7 @@ impl OrderWorkflow {
                 s.changes += 1;
                 Ok::<_, OrderError>(s.changes)
             })
-            .map_err(|e| format!("{}: {e}", e.code()))?;
+            .map_err(reject)?;
         ctx.wait_condition(|s| s.recorded >= target).await?;
         Ok(ctx.state(|s| s.snapshot()))
     }

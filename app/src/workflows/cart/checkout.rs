@@ -1,0 +1,287 @@
+//! Checkout: the payment (created, confirmed by the server or the shopper's browser, settled by
+//! webhook or status check, recovered when its outcome is unknown), then the order, or a refund
+//! when the order cannot be recorded (saga compensation: never a charge without an order).
+use super::{CartWorkflow, ORDER_VOID_PATCH, ORDERS_PATCH, PAYMENT_RECOVERY_PATCH};
+use crate::activities::{
+    CartEmailKind, DECLINED, PaymentReceipt, PlaceOrder, REFUND_REFUSED, RecoverPayment, RefundRequest, ShopActivities,
+    VoidOrder,
+};
+use crate::domain::{Payment, PaymentLookup, PaymentStatus};
+use crate::workflows::failure::{application_failure, root_message};
+use crate::workflows::options::{email_options, order_options, payment_options, retry_forever};
+use crate::workflows::wait::{Woken, timer_or_change};
+use std::time::{Duration, SystemTime};
+use temporalio_sdk::{ActivityExecutionError, TimerResult, WorkflowContext, WorkflowResult, WorkflowTermination};
+
+impl CartWorkflow {
+    /// Counts a checkout's outcome, once: not again when a worker replays the history.
+    fn count(ctx: &WorkflowContext<Self>, outcome: &'static str) {
+        if !ctx.is_replaying() {
+            crate::metrics::checkout(outcome);
+        }
+    }
+
+    pub(super) async fn pay(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        let request = ctx.state(|s| s.charge_request());
+        let opts = ctx.state(|s| payment_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::charge, request, opts).await {
+            Ok(PaymentReceipt { payment_ref, .. }) => Self::paid(ctx, payment_ref).await?,
+            Err(e) => Self::payment_failed(ctx, &e),
+        }
+        Ok(())
+    }
+
+    /// The payment could not be started: a decline ends the attempt; otherwise (retries ran
+    /// out, Stripe refused the request) whether money moved is unknown, so the next checkout
+    /// reuses this attempt's idempotency key.
+    pub(super) fn payment_failed(ctx: &mut WorkflowContext<Self>, e: &ActivityExecutionError) {
+        match application_failure(e, DECLINED) {
+            Some(reason) => Self::declined(ctx, reason),
+            None => {
+                if !ctx.is_replaying() {
+                    crate::metrics::checkout("unsettled");
+                    tracing::warn!(error = %root_message(e), "payment outcome unknown");
+                }
+                ctx.state_mut(|s| {
+                    s.cart
+                        .unsettled("the payment could not be completed; please try again".into())
+                })
+            }
+        }
+    }
+
+    pub(super) fn declined(ctx: &mut WorkflowContext<Self>, reason: String) {
+        Self::count(ctx, "declined");
+        ctx.state_mut(|s| s.cart.declined(reason));
+    }
+
+    /// A succeeded payment: record the order (or refund), mark the cart paid, send the receipt.
+    pub(super) async fn paid(ctx: &mut WorkflowContext<Self>, payment_ref: String) -> WorkflowResult<()> {
+        // Added after carts were already running: histories without the marker replay
+        // the old path (no order), new checkouts record one.
+        if ctx.patched(ORDERS_PATCH) && !Self::place_order(ctx, &payment_ref).await? {
+            return Ok(());
+        }
+        Self::count(ctx, "paid");
+        ctx.state_mut(|s| s.cart.paid(payment_ref.clone()));
+        if let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Confirmation { payment_ref })) {
+            let opts = ctx.state(|s| email_options(&s.input.timing));
+            if let Err(e) = ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await
+                && !ctx.is_replaying()
+            {
+                tracing::warn!(error = %e, "confirmation email failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// The checkout with a PaymentIntent of its own: create it (confirmed by the server, or
+    /// left for the browser), then wait for its outcome, by webhook or by status check.
+    pub(super) async fn checkout_payment(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        // Asked here, beside `CHECKOUT_V2_PATCH`, not where a failure is handled: the marker
+        // then sits at the same point of every checkout's history.
+        let recovers = ctx.patched(PAYMENT_RECOVERY_PATCH);
+        let request = ctx.state(|s| s.charge_request());
+        let opts = ctx.state(|s| payment_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::start_payment, request, opts).await {
+            Ok(payment) => ctx.state_mut(|s| s.cart.payment = Some(payment)),
+            Err(e) if recovers && application_failure(&e, DECLINED).is_none() => {
+                if !Self::recover_payment(ctx, &e).await? {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                Self::payment_failed(ctx, &e);
+                return Ok(());
+            }
+        }
+        let payment = Self::settle(ctx).await?;
+        match payment.status {
+            PaymentStatus::Succeeded => Self::paid(ctx, payment.intent).await,
+            _ => {
+                let reason = payment
+                    .failure
+                    .unwrap_or_else(|| "the payment was not completed".into());
+                Self::declined(ctx, reason);
+                Ok(())
+            }
+        }
+    }
+
+    /// The payment call ran out of retries or was refused, so whether Stripe made a
+    /// PaymentIntent is unknown. The cart stays locked (changes get `payment_pending`) while
+    /// Stripe is asked what became of this attempt, and a new attempt is never started before
+    /// the answer. `true`: the PaymentIntent was found and is settled as usual.
+    pub(super) async fn recover_payment(
+        ctx: &mut WorkflowContext<Self>,
+        cause: &ActivityExecutionError,
+    ) -> WorkflowResult<bool> {
+        if !ctx.is_replaying() {
+            tracing::warn!(error = %root_message(cause), "payment outcome unknown; looking it up");
+        }
+        ctx.state_mut(|s| s.cart.payment_unsettled = true);
+        let timing = ctx.state(|s| s.input.timing.clone());
+        let mut last_look = false;
+        let found = loop {
+            let req = RecoverPayment {
+                charge: ctx.state(|s| s.charge_request()),
+                last_look,
+            };
+            let opts = retry_forever(timing.activity_timeout);
+            match ctx.execute_activity(ShopActivities::recover_payment, req, opts).await {
+                Ok(PaymentLookup::Found(payment)) => break Some(payment),
+                Ok(PaymentLookup::Absent) => break None,
+                Ok(PaymentLookup::NotYet) => {
+                    last_look = true;
+                    if let TimerResult::Cancelled = ctx.timer(timing.payment_check_after).await {
+                        return Err(WorkflowTermination::cancelled());
+                    }
+                }
+                Err(e) => {
+                    // Only a decline ends the retries: the replayed call says the card failed.
+                    let reason =
+                        application_failure(&e, DECLINED).unwrap_or_else(|| "the payment did not go through".into());
+                    ctx.state_mut(|s| s.cart.payment_unsettled = false);
+                    Self::declined(ctx, reason);
+                    return Ok(false);
+                }
+            }
+        };
+        ctx.state_mut(|s| s.cart.payment_unsettled = false);
+        let Some(payment) = found else {
+            ctx.state_mut(|s| {
+                s.cart
+                    .declined("the payment did not go through and nothing was charged; please try again".into())
+            });
+            return Ok(false);
+        };
+        // A PaymentIntent the server was to confirm but never did waits for nobody: cancel it.
+        let orphaned = payment.status == PaymentStatus::RequiresPayment && !ctx.state(|s| s.client_confirms);
+        let intent = payment.intent.clone();
+        ctx.state_mut(|s| s.cart.payment = Some(payment));
+        if orphaned {
+            let opts = retry_forever(timing.activity_timeout);
+            let seen = ctx
+                .execute_activity(ShopActivities::cancel_payment, intent, opts)
+                .await?;
+            ctx.state_mut(|s| s.set_payment(seen));
+        }
+        Ok(true)
+    }
+
+    /// Waits until the PaymentIntent's outcome is known. A webhook event for it wakes the wait
+    /// at once; without one, Stripe is asked on a backing-off timer. Either way the outcome is
+    /// what Stripe answers to a status check, never an event's say-so: an order is recorded
+    /// only for a PaymentIntent Stripe itself reports succeeded. A payment left waiting for the
+    /// shopper past `payment_wait` is cancelled (and a success that beat the cancel honoured).
+    pub(super) async fn settle(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Payment> {
+        let timing = ctx.state(|s| s.input.timing.clone());
+        let started = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
+        let give_up_at = started + timing.payment_wait;
+        let mut check_in = timing.payment_check_after;
+        loop {
+            let payment = ctx.state(|s| s.cart.payment.clone()).expect("a payment was started");
+            if payment.status.is_final() {
+                return Ok(payment);
+            }
+            let now = ctx.workflow_time().unwrap_or(started);
+            if payment.status.awaits_shopper() && now >= give_up_at {
+                let opts = retry_forever(timing.activity_timeout);
+                let mut seen = ctx
+                    .execute_activity(ShopActivities::cancel_payment, payment.intent, opts)
+                    .await?;
+                if seen.status == PaymentStatus::Canceled {
+                    seen.failure = Some("the payment was not completed in time".into());
+                }
+                ctx.state_mut(|s| s.set_payment(seen));
+                continue;
+            }
+            let hinted = ctx.state_mut(|s| s.take_payment_events());
+            if !hinted {
+                let mut wait = check_in;
+                if payment.status.awaits_shopper() {
+                    wait = wait.min(give_up_at.duration_since(now).unwrap_or_default());
+                }
+                let events = ctx.state(|s| s.events_received);
+                let woken_by_event = matches!(
+                    timer_or_change(ctx, wait.max(Duration::from_millis(1)), |s| s.events_received != events).await?,
+                    Woken::Changed
+                );
+                if woken_by_event || ctx.workflow_time().unwrap_or(now) >= give_up_at {
+                    continue;
+                }
+                check_in = (check_in * 2).min(Duration::from_secs(600));
+            }
+            let opts = ctx.state(|s| payment_options(&s.input.timing));
+            match ctx
+                .execute_activity(ShopActivities::payment_status, payment.intent, opts)
+                .await
+            {
+                Ok(seen) => ctx.state_mut(|s| s.set_payment(seen)),
+                Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, "payment status check failed"),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Records the paid checkout as an order. If that cannot be done, refunds the payment
+    /// (saga compensation: never a charge without an order) and reports `false`.
+    pub(super) async fn place_order(ctx: &mut WorkflowContext<Self>, payment_ref: &str) -> WorkflowResult<bool> {
+        // Asked before the order is placed, so the marker's place in history is fixed.
+        let voids = ctx.patched(ORDER_VOID_PATCH);
+        let place = ctx.state(|s| PlaceOrder {
+            cart: s.view(),
+            payment_ref: payment_ref.to_owned(),
+            currency: s.input.catalogue.currency.clone(),
+        });
+        let opts = ctx.state(|s| order_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::place_order, place, opts).await {
+            Ok(order_id) => {
+                ctx.state_mut(|s| s.cart.order_id = Some(order_id));
+                Ok(true)
+            }
+            Err(e) => {
+                let reason = root_message(&e);
+                if !ctx.is_replaying() {
+                    tracing::error!(error = %reason, "order not recorded; refunding");
+                }
+                let refund = ctx.state(|s| RefundRequest {
+                    payment_ref: payment_ref.to_owned(),
+                    idempotency_key: format!("{}-checkout-{}-refund", s.input.id, s.cart.checkout_attempts),
+                });
+                let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
+                let refund_ref = match ctx.execute_activity(ShopActivities::refund, refund, opts.clone()).await {
+                    Ok(refund_ref) => refund_ref,
+                    // Stripe refused the refund for good: the cart says so and an operator acts
+                    // (the worker logged it), rather than the workflow failing.
+                    Err(e) if voids && application_failure(&e, REFUND_REFUSED).is_some() => {
+                        Self::count(ctx, "refund_refused");
+                        ctx.state_mut(|s| {
+                            s.cart.declined(
+                                "your order could not be recorded, and the refund needs the shop's attention".into(),
+                            )
+                        });
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                // An order row made before the failure (its workflow would not start, say)
+                // must not stand for a refunded payment.
+                if voids {
+                    let void = VoidOrder {
+                        payment_ref: payment_ref.to_owned(),
+                        refund_ref,
+                    };
+                    ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
+                }
+                Self::count(ctx, "refunded");
+                // The database's words stay in the log; the shopper gets a short sentence.
+                ctx.state_mut(|s| {
+                    s.cart
+                        .declined("your order could not be recorded, so the payment was refunded".into())
+                });
+                Ok(false)
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! What a cart workflow is started with and hands on: its input and timing, the state carried
+//! across continue-as-new, the outcome, and the patch markers its
+//! history may hold.
+use crate::cart::{Cart, Limits};
+use crate::catalogue::Catalogue;
+use crate::domain::CartId;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime};
+
+pub const WORKFLOW_TYPE: &str = "CartWorkflow";
+
+/// Patch marker for recording a checkout as an order (see `place_order`).
+pub const ORDERS_PATCH: &str = "orders-v1";
+
+/// Patch marker for the checkout that keeps its PaymentIntent, waits for the shopper (Stripe.js,
+/// 3-D Secure), and learns the outcome by webhook or status check (see `checkout_payment`).
+pub const CHECKOUT_V2_PATCH: &str = "checkout-v2";
+
+/// Patch marker for settling an attempt whose payment call got no clear answer before the
+/// cart may change or pay again (see `recover_payment`); before it, such a cart was left
+/// open and its next checkout reused the attempt's key.
+pub const PAYMENT_RECOVERY_PATCH: &str = "payment-recovery";
+
+/// Patch marker for counting a reminder that a change overtook while it was being sent, so
+/// each stage is emailed at most once (see `remind`).
+pub const REMINDER_ONCE_PATCH: &str = "reminder-once";
+
+/// Patch marker for voiding an order row made for a payment the saga refunded (see
+/// `place_order`).
+pub const ORDER_VOID_PATCH: &str = "order-void";
+
+/// Patch marker for the lazy inactivity timer (see the module docs); runs begun before it
+/// cancel and restart the timer on every change.
+pub const LAZY_TIMER_PATCH: &str = "lazy-timer";
+
+/// Patch marker for keeping the cart's search attributes (see [`super::search`]); runs
+/// begun before it are not indexed.
+pub const SEARCH_ATTRIBUTES_PATCH: &str = "search-attributes";
+
+/// Most webhook event ids a cart remembers to drop a redelivered one.
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartTiming {
+    /// Reminder stages: the quiet time before the first reminder, then between reminders.
+    pub reminder_after: Vec<Duration>,
+    /// Quiet time after which the cart expires and the workflow ends.
+    pub expire_after: Duration,
+    /// Start-to-close timeout of one activity attempt (a payment call, an email).
+    pub activity_timeout: Duration,
+    /// Attempts at recording a paid checkout as an order before the payment is refunded.
+    #[serde(default = "default_order_attempts")]
+    pub order_attempts: u32,
+    /// Attempts at the payment call before its outcome counts as unknown and is looked up.
+    #[serde(default = "default_payment_attempts")]
+    pub payment_attempts: u32,
+    /// First status check of a payment no webhook has settled; doubles up to ten minutes.
+    #[serde(default = "default_payment_check_after")]
+    pub payment_check_after: Duration,
+    /// How long a checkout waits for the shopper (card, 3-D Secure) before it cancels the
+    /// PaymentIntent and the cart is usable again.
+    #[serde(default = "default_payment_wait")]
+    pub payment_wait: Duration,
+}
+
+fn default_payment_check_after() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_payment_wait() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+
+fn default_order_attempts() -> u32 {
+    6
+}
+
+fn default_payment_attempts() -> u32 {
+    8
+}
+
+impl CartTiming {
+    /// Production: remind after an hour and a day, keep a cart for a week.
+    pub fn production() -> Self {
+        Self {
+            reminder_after: vec![Duration::from_secs(3600), Duration::from_secs(23 * 3600)],
+            expire_after: Duration::from_secs(7 * 24 * 3600),
+            activity_timeout: Duration::from_secs(30),
+            order_attempts: default_order_attempts(),
+            payment_attempts: default_payment_attempts(),
+            payment_check_after: default_payment_check_after(),
+            payment_wait: default_payment_wait(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartInput {
+    pub id: CartId,
+    pub catalogue: Catalogue,
+    pub limits: Limits,
+    pub timing: CartTiming,
+    /// Continue-as-new after this many accepted messages in one run, besides whenever the server
+    /// suggests it. Tests set it low to exercise the hand-over.
+    pub continue_after_messages: Option<u32>,
+    /// State handed over by continue-as-new; `None` for a new cart.
+    pub carried: Option<Carried>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carried {
+    pub cart: Cart,
+    pub last_change_at: Option<SystemTime>,
+    pub next_stage: u32,
+    pub runs: u32,
+}
+
+/// What the workflow returns when the cart's life ends: checked out, or expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartOutcome {
+    pub cart: crate::cart::CartView,
+}

@@ -1,0 +1,266 @@
+//! The cart workflow: one long-lived workflow per cart, changed by updates (validated, so a bad
+//! request never reaches history) or by the original shop's signals, read by a query.
+//!
+//! One inactivity timer runs at a time, due at the next reminder stage or at expiry, counted
+//! from the last change. A change only records its time: when the timer fires on a cart
+//! touched since, it sleeps for the rest (so an update writes no timer events), and only a
+//! change that brings the due time forward replaces the timer.
+//!
+//! # Layout
+//! - `input`: what the workflow is started with, hands on and returns; its patch markers.
+//! - this file: the workflow's state and its handlers (updates with validators, signals, query).
+//! - `run`: the main loop and the inactivity timer's reminders and expiry.
+//! - `checkout`: payment, order and refund.
+//! - `schedule`: when the inactivity timer is due, a pure function.
+//! - `state`: bookkeeping the handlers and the loop share.
+mod checkout;
+mod input;
+mod run;
+mod schedule;
+mod state;
+
+pub use input::*;
+
+use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange};
+use crate::domain::{CheckoutRequest, PaymentEvent};
+use crate::workflows::failure::{Rejection, reject};
+use crate::workflows::fingerprint::Fingerprinted;
+use state::parse;
+use std::time::SystemTime;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
+
+/// Most webhook event ids a cart remembers to drop a redelivered one.
+const SEEN_EVENTS: usize = 64;
+
+#[workflow]
+pub struct CartWorkflow {
+    input: CartInput,
+    cart: Cart,
+    /// The inactivity countdown runs from here; `None` until the first workflow task.
+    last_change_at: Option<SystemTime>,
+    /// Bumped by every accepted change so the main loop knows to restart its timer.
+    changes: u64,
+    /// The next reminder stage the timer aims at; skipped stages (no email yet) advance it.
+    next_stage: u32,
+    /// Accepted messages in this run, for `continue_after_messages`.
+    messages: u32,
+    /// How many runs (continue-as-new hand-overs) this cart has had, shown for operators.
+    runs: u32,
+    /// The card the checkout in progress asked for.
+    payment_method: Option<String>,
+    /// The checkout in progress is confirmed by the shopper's browser.
+    client_confirms: bool,
+    /// Webhook events not yet applied (one may arrive before the PaymentIntent's id is known).
+    payment_events: Vec<PaymentEvent>,
+    /// Ids of the events received lately, so a redelivery has no second effect.
+    seen_events: std::collections::VecDeque<String>,
+    /// Bumped by every new event, so the payment's wait wakes up.
+    events_received: u64,
+    /// This run keeps its search attributes up to date (under [`SEARCH_ATTRIBUTES_PATCH`]).
+    indexed: bool,
+    /// The trace of the checkout in progress (the SDK's plugin makes it the current context of
+    /// the handler; a replay rebuilds it from the message's header), so the payment and the
+    /// order show up in the trace of the request that asked for them, not the cart's first.
+    checkout_trace: Option<opentelemetry::Context>,
+}
+
+#[workflow_methods]
+impl CartWorkflow {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: CartInput) -> Self {
+        let carried = input.carried.clone();
+        let (cart, last_change_at, next_stage, runs) = match carried {
+            Some(c) => (c.cart, c.last_change_at, c.next_stage, c.runs + 1),
+            None => (Cart::default(), None, 0, 1),
+        };
+        Self {
+            input,
+            cart,
+            last_change_at,
+            changes: 0,
+            next_stage,
+            messages: 0,
+            runs,
+            payment_method: None,
+            client_confirms: false,
+            payment_events: vec![],
+            seen_events: Default::default(),
+            events_received: 0,
+            indexed: false,
+            checkout_trace: None,
+        }
+    }
+
+    #[run(name = "CartWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
+        Self::main_loop(ctx).await
+    }
+
+    // ----- updates: validated first, so a rejected request leaves no trace in history -----
+
+    // Each update's argument and result carry the request's fingerprint (see `fingerprint`).
+
+    #[update_validator(add_item)]
+    fn validate_add_item(
+        &self,
+        _ctx: &WorkflowContextView,
+        change: &Fingerprinted<ItemChange>,
+    ) -> Result<(), Rejection> {
+        self.cart
+            .check_add(&self.input.catalogue, self.input.limits, &change.value)
+            .map(|_| ())
+            .map_err(reject)
+    }
+
+    #[update(name = "add_item")]
+    pub fn add_item(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        change: Fingerprinted<ItemChange>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        let result = self.cart.add(&self.input.catalogue, self.input.limits, &change.value);
+        Ok(change.reply(self.accepted(ctx, result)?))
+    }
+
+    #[update_validator(remove_item)]
+    fn validate_remove_item(
+        &self,
+        _ctx: &WorkflowContextView,
+        change: &Fingerprinted<ItemChange>,
+    ) -> Result<(), Rejection> {
+        self.cart.check_remove(&change.value).map_err(reject)
+    }
+
+    #[update(name = "remove_item")]
+    pub fn remove_item(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        change: Fingerprinted<ItemChange>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        let result = self.cart.remove(&change.value);
+        Ok(change.reply(self.accepted(ctx, result)?))
+    }
+
+    #[update_validator(set_email)]
+    fn validate_set_email(
+        &self,
+        _ctx: &WorkflowContextView,
+        change: &Fingerprinted<EmailChange>,
+    ) -> Result<(), Rejection> {
+        self.cart.check_email(&change.value).map(|_| ()).map_err(reject)
+    }
+
+    #[update(name = "set_email")]
+    pub fn set_email(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        change: Fingerprinted<EmailChange>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        let result = self.cart.set_email(&change.value);
+        Ok(change.reply(self.accepted(ctx, result)?))
+    }
+
+    #[update_validator(checkout)]
+    fn validate_checkout(
+        &self,
+        _ctx: &WorkflowContextView,
+        req: &Fingerprinted<CheckoutRequest>,
+    ) -> Result<(), Rejection> {
+        if self.awaits_shopper() {
+            return Ok(());
+        }
+        self.cart
+            .check_checkout(req.value.email_change().as_ref())
+            .map_err(reject)
+    }
+
+    /// Starts the payment and answers with the cart once its outcome is known.
+    #[update(name = "checkout")]
+    pub async fn checkout(
+        ctx: &mut WorkflowContext<Self>,
+        req: Fingerprinted<CheckoutRequest>,
+    ) -> Result<Fingerprinted<CartView>, Rejection> {
+        // A checkout that finds the cart waiting for the shopper answers with the same
+        // PaymentIntent instead of starting another.
+        if ctx.state(|s| s.awaits_shopper()) {
+            return Ok(req.reply(ctx.state(|s| s.view())));
+        }
+        let now = ctx.workflow_time();
+        let attempt = ctx
+            .state_mut(|s| {
+                let attempt = s.cart.begin_checkout(req.value.email_change().as_ref())?;
+                s.begin_payment(&req.value);
+                s.mark_changed(now);
+                Ok::<_, CartError>(attempt)
+            })
+            .map_err(reject)?;
+        // Answer once the outcome is known, or once the shopper has to act (card, 3-D Secure).
+        ctx.wait_condition(|s| {
+            s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut || s.awaits_shopper()
+        })
+        .await?;
+        Ok(req.reply(ctx.state(|s| s.view())))
+    }
+
+    // ----- the original shop's signals: a malformed or refused one is logged and dropped -----
+
+    #[signal(name = "ADD_TO_CART_CHANNEL")]
+    pub fn add_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        let result = parse::<ItemChange>(raw).and_then(|c| {
+            self.cart
+                .add(&self.input.catalogue, self.input.limits, &c)
+                .map_err(|e| e.to_string())
+        });
+        self.signalled(ctx, "ADD_TO_CART_CHANNEL", result);
+    }
+
+    #[signal(name = "REMOVE_FROM_CART_CHANNEL")]
+    pub fn remove_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        let result = parse::<ItemChange>(raw).and_then(|c| self.cart.remove(&c).map_err(|e| e.to_string()));
+        self.signalled(ctx, "REMOVE_FROM_CART_CHANNEL", result);
+    }
+
+    #[signal(name = "UPDATE_EMAIL_CHANNEL")]
+    pub fn email_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        let result = parse::<EmailChange>(raw).and_then(|c| self.cart.set_email(&c).map_err(|e| e.to_string()));
+        self.signalled(ctx, "UPDATE_EMAIL_CHANNEL", result);
+    }
+
+    #[signal(name = "CHECKOUT_CHANNEL")]
+    pub fn checkout_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
+        // The original sends `{"Email": ".."}`; accept a bare or null payload too.
+        let req = parse::<CheckoutRequest>(raw).unwrap_or_default();
+        let result = self
+            .cart
+            .begin_checkout(req.email_change().as_ref())
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        if result.is_ok() {
+            self.begin_payment(&req);
+        }
+        self.signalled(ctx, "CHECKOUT_CHANNEL", result);
+    }
+
+    /// Stripe's webhook, verified by the gateway: a PaymentIntent of this cart changed.
+    #[signal(name = "payment_event")]
+    pub fn payment_event(&mut self, _ctx: &mut SyncWorkflowContext<Self>, event: PaymentEvent) {
+        if self.seen_events.contains(&event.event_id) {
+            return;
+        }
+        if self.seen_events.len() == SEEN_EVENTS {
+            self.seen_events.pop_front();
+        }
+        self.seen_events.push_back(event.event_id.clone());
+        // Only the checkout in progress listens; a bounded queue keeps a flood harmless.
+        if self.cart.status == CartStatus::CheckingOut && self.payment_events.len() < SEEN_EVENTS {
+            self.payment_events.push(event);
+            self.events_received += 1;
+        }
+    }
+
+    #[query(name = "getCart")]
+    pub fn get_cart(&self, _ctx: &WorkflowContextView) -> CartView {
+        self.view()
+    }
+}

@@ -1,0 +1,125 @@
+//! The cart's main loop: publish what changed, pay when a checkout asks, continue as new when
+//! the history grows, and otherwise wait for the inactivity timer or the next change.
+use super::schedule::Due;
+use super::{
+    CHECKOUT_V2_PATCH, CartOutcome, CartWorkflow, LAZY_TIMER_PATCH, REMINDER_ONCE_PATCH, SEARCH_ATTRIBUTES_PATCH,
+};
+use crate::activities::{CartEmailKind, ShopActivities};
+use crate::cart::CartStatus;
+use crate::workflows::options::email_options;
+use crate::workflows::wait::{Woken, timer_or_change};
+use opentelemetry::trace::FutureExt as _;
+use std::time::{Duration, SystemTime};
+use temporalio_sdk::{ContinueAsNewOptions, WorkflowContext, WorkflowResult};
+
+impl CartWorkflow {
+    pub(super) async fn main_loop(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
+        // Once per run, first thing: runs begun before the patch keep restarting the timer.
+        let lazy = ctx.patched(LAZY_TIMER_PATCH);
+        let indexed = ctx.patched(SEARCH_ATTRIBUTES_PATCH);
+        let now = ctx.workflow_time();
+        ctx.state_mut(|s| {
+            s.last_change_at = s.last_change_at.or(now);
+            s.indexed = indexed;
+        });
+        if !ctx.is_replaying() && ctx.state(|s| s.input.carried.is_none()) {
+            crate::metrics::cart_started();
+        }
+        loop {
+            // Every status change of the loop below comes round here, the last one included.
+            if let Some(updates) = ctx.state(|s| s.index_updates(&ctx.search_attributes())) {
+                ctx.upsert_search_attributes(updates);
+            }
+            match ctx.state(|s| s.cart.status) {
+                CartStatus::CheckingOut => {
+                    let trace = ctx
+                        .state(|s| s.checkout_trace.clone())
+                        .unwrap_or_else(opentelemetry::Context::current);
+                    // Carts that checked out before the webhook flow replay the old path.
+                    if ctx.patched(CHECKOUT_V2_PATCH) {
+                        Self::checkout_payment(ctx).with_context(trace).await?;
+                    } else {
+                        Self::pay(ctx).with_context(trace).await?;
+                    }
+                    continue;
+                }
+                CartStatus::CheckedOut | CartStatus::Expired => return Self::finish(ctx).await,
+                CartStatus::Active | CartStatus::PaymentFailed => {}
+            }
+            if ctx.state(|s| s.wants_continue_as_new()) || ctx.continue_as_new_suggested() {
+                let handlers = ctx.clone();
+                ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+                if ctx.state(|s| s.cart.status.is_open()) {
+                    let next = ctx.state(|s| s.next_input());
+                    if !ctx.is_replaying() {
+                        tracing::info!(cart_id = %next.id, "continuing as new");
+                    }
+                    ctx.continue_as_new(next, ContinueAsNewOptions::default())?;
+                }
+                continue;
+            }
+
+            let now = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
+            let (due, at) = ctx.state(|s| s.next_due());
+            let wait = at.duration_since(now).unwrap_or_default().max(Duration::from_millis(1));
+            let changes = ctx.state(|s| s.changes);
+            let suggested = ctx.clone();
+            // A lazy timer is left to run by a change that only pushes the due time back (the
+            // common case: the fire finds the cart touched and sleeps the rest); one that
+            // brings it forward (a first email) wakes the loop.
+            let woken = timer_or_change(ctx, wait, |s| {
+                (s.changes != changes && (!lazy || s.next_due().1 < at))
+                    || s.wants_continue_as_new()
+                    || !s.cart.status.is_open()
+                    || suggested.continue_as_new_suggested()
+            })
+            .await?;
+            match woken {
+                Woken::Changed => {}
+                Woken::Fired if ctx.state(|s| s.changes != changes) => {}
+                Woken::Fired => match due {
+                    Due::Reminder(stage) => Self::remind(ctx, stage).await,
+                    Due::Expiry => {
+                        if !ctx.is_replaying() {
+                            crate::metrics::cart_expired();
+                        }
+                        ctx.state_mut(|s| s.cart.status = CartStatus::Expired)
+                    }
+                },
+            }
+        }
+    }
+
+    pub(super) async fn remind(ctx: &mut WorkflowContext<Self>, stage: u32) {
+        // Asked before the email goes out, so the marker's place in history is fixed.
+        let once = ctx.patched(REMINDER_ONCE_PATCH);
+        ctx.state_mut(|s| s.next_stage = stage + 1);
+        let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Reminder { stage })) else {
+            return;
+        };
+        let to = mail.to.clone();
+        let opts = ctx.state(|s| email_options(&s.input.timing));
+        match ctx.execute_activity(ShopActivities::send_cart_email, mail, opts).await {
+            // A change while the email was out set `next_stage` back to the stages sent
+            // before it: count this one, so the same stage is not sent again. One that went
+            // to an address since replaced does not count for the new one.
+            Ok(()) if once => ctx.state_mut(|s| {
+                if s.cart.email.as_ref().is_some_and(|e| e.as_str() == to) {
+                    s.cart.reminders_sent = s.cart.reminders_sent.max(stage + 1);
+                    s.next_stage = s.next_stage.max(stage + 1);
+                }
+            }),
+            Ok(()) => ctx.state_mut(|s| s.cart.reminders_sent += 1),
+            Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, stage, "reminder email failed"),
+            Err(_) => {}
+        }
+    }
+
+    async fn finish(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
+        let handlers = ctx.clone();
+        ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+        Ok(CartOutcome {
+            cart: ctx.state(|s| s.view()),
+        })
+    }
+}

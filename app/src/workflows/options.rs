@@ -1,0 +1,59 @@
+//! Every activity's timeouts and retry policy, in one place.
+use super::cart::CartTiming;
+use std::time::Duration;
+use temporalio_common::RetryPolicy;
+use temporalio_sdk::ActivityOptions;
+
+pub(crate) fn payment_options(timing: &CartTiming) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .heartbeat_timeout(crate::activities::HEARTBEAT_TIMEOUT)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(30))
+                .maximum_attempts(timing.payment_attempts.max(1))
+                .build(),
+        )
+        .build()
+}
+
+pub(crate) fn order_options(timing: &CartTiming) -> ActivityOptions {
+    // Heartbeats, as for payments: an order left half-recorded by a dead worker is retried in
+    // seconds, not after the whole timeout.
+    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .heartbeat_timeout(crate::activities::HEARTBEAT_TIMEOUT)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .maximum_interval(Duration::from_secs(10))
+                .maximum_attempts(timing.order_attempts.max(1))
+                .build(),
+        )
+        .build()
+}
+
+pub(crate) fn email_options(timing: &CartTiming) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(1))
+                .maximum_interval(Duration::from_secs(60))
+                .maximum_attempts(10)
+                .build(),
+        )
+        .build()
+}
+
+/// For what must eventually happen (a refund owed, an order's status on record): no attempt
+/// limit, backing off to a minute; every failed attempt stays visible on the workflow.
+pub(crate) fn retry_forever(timeout: Duration) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timeout)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .maximum_interval(Duration::from_secs(60))
+                .build(),
+        )
+        .build()
+}
