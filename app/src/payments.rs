@@ -96,7 +96,10 @@ impl Payments {
     ) -> Result<stripe_shared::PaymentIntent, StripeError> {
         let metadata: HashMap<String, String> = charge.metadata.iter().cloned().collect();
         let currency = currency(&charge.currency).map_err(|e| StripeError::ConfigError(e.to_string()))?;
-        let mut request = CreatePaymentIntent::new(charge.amount.0 as i64, currency)
+        // Stripe takes a signed amount; one past i64 is refused rather than wrapped.
+        let amount = i64::try_from(charge.amount.0)
+            .map_err(|_| StripeError::ConfigError(format!("{} cents is more than Stripe takes", charge.amount.0)))?;
+        let mut request = CreatePaymentIntent::new(amount, currency)
             .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods {
                 enabled: true,
                 allow_redirects: Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never),

@@ -4,6 +4,7 @@
 //! - [`startup`]: builds the server on a listener (port 0 in tests) and runs it until stopped.
 //! - [`routes`]: the cart routes, each a thin call into `app::carts`.
 //! - [`orders`]: the `/orders` contract (bearer token), a thin call into `app::orders`.
+//! - [`auth`]: the bearer-token extractor of the orders and operator routes.
 //! - [`error`]: the one table from error kind to status and JSON error body.
 //! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
 //! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
@@ -15,6 +16,7 @@
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod fallback;
 pub mod metrics;

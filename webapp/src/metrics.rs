@@ -2,11 +2,12 @@
 //! Prometheus' text format. The route label is the pattern (`/cart/{id}/add`), never the path,
 //! so no cart id reaches the metrics and the series stay few. Behind the orders bearer token:
 //! the endpoint is on the public listener, and traffic figures are the shop's business.
-use crate::orders::{OrdersState, authorize};
+use crate::auth::Authorized;
+use crate::orders::OrdersState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpRequest, HttpResponse, web};
+use actix_web::{Error, HttpResponse, web};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 
@@ -65,11 +66,9 @@ pub async fn record(
 }
 
 async fn metrics(
-    req: HttpRequest,
+    _auth: Authorized<OrdersState>,
     metrics: web::Data<HttpMetrics>,
-    orders: web::Data<OrdersState>,
 ) -> Result<HttpResponse, crate::error::ApiError> {
-    authorize(&req, &orders.token)?;
     let mut text = Vec::new();
     TextEncoder::new()
         .encode(&metrics.registry.gather(), &mut text)

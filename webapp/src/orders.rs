@@ -1,6 +1,7 @@
 //! `/orders`: the order-processing API of the OpenAPI contract. Every route needs the bearer
 //! token from configuration (ids are guessable integers, so nothing is readable without it).
 //! Changes go through the order's workflow, never straight to the table.
+use crate::auth::Authorized;
 use crate::error::{ApiError, parse_json};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use app::domain::{Cents, Email};
@@ -13,6 +14,12 @@ pub struct OrdersState {
     pub orders: Orders,
     pub token: String,
     pub body_limit: usize,
+}
+
+impl crate::auth::Guarded for OrdersState {
+    fn token(&self) -> &str {
+        &self.token
+    }
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -122,21 +129,6 @@ pub enum OrderErrors {
     Unavailable(crate::api::ErrorBody),
 }
 
-/// Constant-time comparison, so response timing does not leak the token.
-pub(crate) fn authorize(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
-    let given = req
-        .headers()
-        .get("Authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(given) = given else {
-        return Err(ApiError::Unauthorized);
-    };
-    let (a, b) = (given.as_bytes(), token.as_bytes());
-    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if same { Ok(()) } else { Err(ApiError::Forbidden) }
-}
-
 /// The largest amount accepted anywhere (a trillion dollars), far inside the database's BIGINT.
 const MAX_CENTS: u64 = 100_000_000_000_000;
 
@@ -152,11 +144,10 @@ fn amount(field: &'static str, value: f64) -> Result<Cents, ApiError> {
     responses((status = 200, body = Vec<OrderView>, headers(("X-Next-Cursor" = i64, description = "pass as `after` for the next page"))), OrderErrors))]
 #[get("/orders")]
 async fn list_orders(
+    _auth: Authorized<OrdersState>,
     state: web::Data<OrdersState>,
-    req: HttpRequest,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::Unprocessable {
@@ -188,11 +179,11 @@ async fn list_orders(
     responses((status = 201, body = OrderView), OrderErrors))]
 #[post("/orders")]
 async fn create_order(
+    _auth: Authorized<OrdersState>,
     state: web::Data<OrdersState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     let r: CreateOrderRequest = parse_json(&body, state.body_limit)?;
     if r.customer_id < 1 || r.customer_id >= app::orders::GUEST_IDS_FROM {
         return Err(ApiError::Unprocessable {
@@ -249,11 +240,10 @@ async fn create_order(
     responses((status = 200, body = OrderView), OrderErrors))]
 #[get("/orders/{id}")]
 async fn get_order(
+    _auth: Authorized<OrdersState>,
     state: web::Data<OrdersState>,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     let order = state.orders.store.get(order_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(OrderView::from(order)))
 }
@@ -264,12 +254,11 @@ async fn get_order(
     responses((status = 200, body = OrderView), OrderErrors))]
 #[put("/orders/{id}")]
 async fn update_order(
+    _auth: Authorized<OrdersState>,
     state: web::Data<OrdersState>,
-    req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     let id = order_id(&id)?;
     let r: UpdateOrderRequest = parse_json(&body, state.body_limit)?;
     let total_cents = r.total_amount.map(|a| amount("total_amount", a)).transpose()?;
@@ -291,11 +280,10 @@ async fn update_order(
     responses((status = 204, description = "Deleted"), OrderErrors))]
 #[delete("/orders/{id}")]
 async fn delete_order(
+    _auth: Authorized<OrdersState>,
     state: web::Data<OrdersState>,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     state.orders.delete(order_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -164,7 +164,7 @@ impl OrderStore {
                 let n: i64 = sqlx::query("INSERT INTO guest_ids DEFAULT VALUES RETURNING id")
                     .fetch_one(&mut *tx)
                     .await?
-                    .try_get(0)?;
+                    .try_get("id")?;
                 // A known address keeps its customer; the same new one arriving at once: one row wins.
                 sqlx::query(
                     "INSERT INTO customers (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
@@ -178,7 +178,7 @@ impl OrderStore {
                     .bind(&email)
                     .fetch_one(&mut *tx)
                     .await?
-                    .try_get(0)?
+                    .try_get("id")?
             }
         };
         let id: i64 = sqlx::query(
@@ -186,7 +186,7 @@ impl OrderStore {
              idempotency_key, request_fingerprint) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
         )
         .bind(customer_id)
-        .bind(order.total_cents.0 as i64)
+        .bind(bigint(order.total_cents)?)
         .bind(&order.currency)
         .bind(order.email.as_deref())
         .bind(order.cart_id.as_deref())
@@ -196,7 +196,7 @@ impl OrderStore {
         .bind(order.idempotency.as_ref().map(|(_, f)| f.as_str()))
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         for line in &order.lines {
             sqlx::query(
                 "INSERT INTO order_lines (order_id, product_id, name, unit_price_cents, quantity) VALUES ($1, $2, $3, $4, $5)",
@@ -204,7 +204,7 @@ impl OrderStore {
             .bind(id)
             .bind(i64::from(line.product_id))
             .bind(&line.name)
-            .bind(line.unit_price_cents.0 as i64)
+            .bind(bigint(line.unit_price_cents)?)
             .bind(i64::from(line.quantity))
             .execute(&mut *tx)
             .await?;
@@ -219,7 +219,7 @@ impl OrderStore {
             .bind(payment_ref)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
     async fn id_for_cart(&self, cart_id: &str) -> Result<Option<i64>, StoreError> {
@@ -227,7 +227,7 @@ impl OrderStore {
             .bind(cart_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
     /// A live (not deleted) order with its lines.
@@ -253,10 +253,10 @@ impl OrderStore {
             .iter()
             .map(|r| {
                 Ok(OrderLine {
-                    product_id: r.try_get::<i64, _>(0)? as u32,
-                    name: r.try_get(1)?,
-                    unit_price_cents: Cents(r.try_get::<i64, _>(2)? as u64),
-                    quantity: r.try_get::<i64, _>(3)? as u32,
+                    product_id: column(r, "product_id")?,
+                    name: r.try_get("name")?,
+                    unit_price_cents: Cents(column(r, "unit_price_cents")?),
+                    quantity: column(r, "quantity")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;
@@ -298,7 +298,7 @@ impl OrderStore {
              OR ($6 IS NOT NULL AND refund_error IS NULL))",
         )
         .bind(status.as_str())
-        .bind(total.0 as i64)
+        .bind(bigint(total)?)
         .bind(refund_ref)
         .bind(now())
         .bind(id)
@@ -343,21 +343,38 @@ impl OrderStore {
 }
 
 fn order_from_row(r: &AnyRow) -> Result<Order, sqlx::Error> {
-    let status: String = r.try_get(2)?;
+    let status: String = r.try_get("status")?;
     Ok(Order {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
         status: OrderStatus::parse(&status)
             .ok_or_else(|| sqlx::Error::Decode(format!("bad status {status}").into()))?,
-        total_cents: Cents(r.try_get::<i64, _>(3)? as u64),
-        currency: r.try_get(4)?,
-        email: r.try_get(5)?,
-        cart_id: r.try_get(6)?,
-        payment_ref: r.try_get(7)?,
-        refund_ref: r.try_get(8)?,
+        total_cents: Cents(column(r, "total_cents")?),
+        currency: r.try_get("currency")?,
+        email: r.try_get("email")?,
+        cart_id: r.try_get("cart_id")?,
+        payment_ref: r.try_get("payment_ref")?,
+        refund_ref: r.try_get("refund_ref")?,
         lines: vec![],
-        created_at: r.try_get(9)?,
-        updated_at: r.try_get(10)?,
-        refund_error: r.try_get(11)?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        refund_error: r.try_get("refund_error")?,
     })
+}
+
+/// An amount for a BIGINT column. The gateway refuses amounts anywhere near the limit, so one
+/// past it is a bug: it is refused here rather than wrapped into a negative number.
+fn bigint(cents: Cents) -> Result<i64, StoreError> {
+    i64::try_from(cents.0).map_err(|_| {
+        StoreError::Db(sqlx::Error::Encode(
+            format!("{} cents do not fit a BIGINT", cents.0).into(),
+        ))
+    })
+}
+
+/// A BIGINT column read as the unsigned type it holds; a value out of that type's range is
+/// reported as corrupt, never wrapped.
+fn column<T: TryFrom<i64>>(r: &AnyRow, name: &str) -> Result<T, sqlx::Error> {
+    let value: i64 = r.try_get(name)?;
+    T::try_from(value).map_err(|_| sqlx::Error::Decode(format!("column {name} holds {value}, out of range").into()))
 }

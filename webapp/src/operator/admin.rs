@@ -2,9 +2,9 @@
 //! last change; nothing personal), for support staff and operators. Eventually consistent: a
 //! change shows a moment after the cart has it; `GET /cart/{id}` is the cart's exact state.
 use super::OperatorState;
+use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::orders::authorize;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use app::cart::CartStatus;
 use app::domain::Cents;
 use app::visibility::{CartSummary, unix_seconds};
@@ -85,11 +85,10 @@ pub enum AdminErrors {
     responses((status = 200, body = CartListPage), AdminErrors))]
 #[get("/admin/carts")]
 async fn list_carts(
+    _auth: Authorized<OperatorState>,
     state: web::Data<OperatorState>,
-    req: HttpRequest,
     q: web::Query<CartListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::Unprocessable {
@@ -107,8 +106,10 @@ async fn list_carts(
 /// How many carts are in each status (operator token).
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = CartStats), AdminErrors))]
 #[get("/admin/carts/stats")]
-async fn cart_stats(state: web::Data<OperatorState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
+async fn cart_stats(
+    _auth: Authorized<OperatorState>,
+    state: web::Data<OperatorState>,
+) -> Result<HttpResponse, ApiError> {
     let counts = state.directory.stats().await?;
     Ok(HttpResponse::Ok().json(CartStats {
         total: counts.iter().map(|(_, n)| n).sum(),

@@ -3,9 +3,9 @@
 //! the answer has the same shape. Point the UI at `https://<gateway>/codec`; the UI sends the
 //! namespace in `X-Namespace`, which one shop with one key set does not need.
 use super::OperatorState;
+use crate::auth::Authorized;
 use crate::error::ApiError;
-use crate::orders::authorize;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -60,12 +60,11 @@ impl PayloadJson {
 }
 
 async fn transcode(
-    req: HttpRequest,
+    _auth: Authorized<OperatorState>,
     state: web::Data<OperatorState>,
     body: web::Json<PayloadsJson>,
     decode: bool,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &state.token)?;
     let keys = state.payload_keys.as_ref().expect("mounted only with keys");
     let mut out = Vec::with_capacity(body.payloads.len());
     for (index, json) in body.payloads.iter().enumerate() {
@@ -86,10 +85,10 @@ async fn transcode(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/codec/decode",
-        web::post().to(|req, state, body| transcode(req, state, body, true)),
+        web::post().to(|auth, state, body| transcode(auth, state, body, true)),
     )
     .route(
         "/codec/encode",
-        web::post().to(|req, state, body| transcode(req, state, body, false)),
+        web::post().to(|auth, state, body| transcode(auth, state, body, false)),
     );
 }

@@ -17,6 +17,12 @@ pub struct OperatorState {
     pub payload_keys: Option<PayloadKeys>,
 }
 
+impl crate::auth::Guarded for OperatorState {
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
 /// The routes in the OpenAPI document.
 pub fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     admin::configure(cfg);
