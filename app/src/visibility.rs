@@ -3,7 +3,7 @@
 //! is eventually consistent: a change shows here a moment (on a busy cluster, seconds) after
 //! the cart itself has it; read the cart for its exact state.
 use crate::cart::CartStatus;
-use crate::carts::{CartsError, rpc_error};
+use crate::cart_client::{CartsError, rpc_error};
 use crate::workflows::cart::WORKFLOW_TYPE;
 use crate::workflows::search::CartIndex;
 use base64::Engine as _;

@@ -6,7 +6,7 @@
 //! the cart expire (with timings of a few seconds).
 use anyhow::{Context, bail, ensure};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
-use app::carts::{CartChange, Carts};
+use app::cart_client::{CartChange, Carts};
 use app::config::{Env, ShopConfig, TemporalConfig};
 use app::domain::CartId;
 use app::domain::CheckoutRequest;

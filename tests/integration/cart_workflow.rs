@@ -2,7 +2,7 @@
 //! signals and query, the abandoned-cart timer, checkout, and continue-as-new.
 use crate::helpers::{TestApp, eventually, fast_timing};
 use app::cart::CartStatus;
-use app::carts::{CartsError, CompatSignal};
+use app::cart_client::{CartsError, CompatSignal};
 use app::domain::Cents;
 use app::workflows::cart::CartTiming;
 use serde_json::json;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 fn checkout_in_background(
     app: &TestApp,
     id: &CartId,
-) -> tokio::task::JoinHandle<Result<Option<CartView>, app::carts::CartsError>> {
+) -> tokio::task::JoinHandle<Result<Option<CartView>, app::cart_client::CartsError>> {
     let (carts, id) = (app.carts.clone(), id.clone());
     tokio::spawn(async move {
         carts

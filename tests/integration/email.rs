@@ -9,7 +9,7 @@ use std::time::Duration;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn sample() -> app::email::Email {
+fn sample() -> app::email::Message {
     let mut cart = Cart::default();
     cart.add(
         &Catalogue::embedded(),

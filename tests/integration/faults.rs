@@ -4,7 +4,7 @@
 use crate::helpers::{TestApp, TestAppOptions, eventually, free_port};
 use crate::webapp::Api;
 use app::cart::ItemChange;
-use app::carts::CartChange;
+use app::cart_client::CartChange;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;

@@ -2,7 +2,7 @@
 //! the current workflow code, so a change that breaks running carts fails CI (TMPRL1100).
 //! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run after an intended, patched change.
 use crate::helpers::{TestApp, guest_order, workspace_root};
-use app::carts::CompatSignal;
+use app::cart_client::CompatSignal;
 use app::orders::{OrderChange, OrderStatus};
 use app::workflows::cart::CartWorkflow;
 use app::workflows::order::{OrderWorkflow, workflow_id};

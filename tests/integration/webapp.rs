@@ -19,7 +19,7 @@ impl Api {
     }
 
     /// A gateway over `carts` (e.g. with a short RPC deadline) with `settings`, plus the orders API.
-    pub(crate) async fn spawn_with(app: &TestApp, carts: app::carts::Carts, settings: Settings) -> Self {
+    pub(crate) async fn spawn_with(app: &TestApp, carts: app::cart_client::Carts, settings: Settings) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let settings = Settings {
             orders: Some((app.orders.clone(), TOKEN.into())),
@@ -388,7 +388,7 @@ async fn a_cart_s_workflow_starts_with_its_first_change_and_a_forged_id_starts_n
     app.carts
         .signal_compat(
             &minted,
-            app::carts::CompatSignal::Add,
+            app::cart_client::CompatSignal::Add,
             json!({"ProductId": 2, "Quantity": 1}),
         )
         .await

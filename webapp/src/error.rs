@@ -4,7 +4,7 @@
 use crate::api::{ErrorBody, ErrorDetail};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use app::carts::CartsError;
+use app::cart_client::CartsError;
 use app::codes::Code;
 use app::orders::{OrdersError, StoreError};
 

@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - [`startup`]: builds the server on a listener (port 0 in tests) and runs it until stopped.
-//! - [`routes`]: the cart routes, each a thin call into `app::carts`.
+//! - [`carts`]: the cart routes, each a thin call into `app::cart_client`.
 //! - [`orders`]: the `/orders` contract (bearer token), a thin call into `app::orders`.
 //! - [`auth`]: the bearer-token extractor of the orders and operator routes.
 //! - [`error`]: the one table from error kind to status and JSON error body.
@@ -17,6 +17,7 @@
 //! - `static/index.html`: the storefront page, compiled in and served at `/`.
 pub mod api;
 pub mod auth;
+pub mod carts;
 pub mod error;
 pub mod fallback;
 pub mod metrics;
@@ -24,7 +25,6 @@ pub mod operator;
 pub mod orders;
 pub mod rate_limit;
 pub mod request_trace;
-pub mod routes;
 pub mod startup;
 pub mod storefront;
 pub mod webhook;

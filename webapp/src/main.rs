@@ -1,5 +1,5 @@
 //! The gateway binary: configuration, a Temporal client, the HTTP server.
-use app::carts::Carts;
+use app::cart_client::Carts;
 use app::config::{Env, OrdersConfig, ShopConfig, TemporalConfig};
 use app::orders::Orders;
 use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WEBAPP, help, in_force};

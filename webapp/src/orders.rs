@@ -225,7 +225,7 @@ async fn create_order(
         cart_id: None,
         payment_ref: None,
         lines: r.lines,
-        idempotency: crate::routes::update_id(&req)?.map(|key| {
+        idempotency: crate::carts::update_id(&req)?.map(|key| {
             let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             (key, app::workflows::fingerprint::fingerprint("POST /orders", &body))
         }),

@@ -1,10 +1,10 @@
+use crate::carts::{self, State};
 use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::metrics::HttpMetrics;
 use crate::operator::OperatorState;
 use crate::orders::OrdersState;
 use crate::rate_limit::{RateLimitConfig, ShopperLimit};
-use crate::routes::{self, State};
 use crate::storefront::StorefrontConfig;
 use crate::webhook::WebhookSecret;
 use actix_cors::Cors;
@@ -12,7 +12,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use app::carts::Carts;
+use app::cart_client::Carts;
 use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -136,7 +136,7 @@ impl Application {
                     .into()
                 }))
                 .app_data(storefront.clone())
-                .configure(routes::configure)
+                .configure(carts::configure)
                 .configure(crate::storefront::configure);
             let app = match &orders {
                 Some(orders) => app.app_data(orders.clone()).configure(crate::orders::configure),

@@ -4,10 +4,10 @@
 //! checks the signature and translates; it answers 2xx for anything it will never act on (so
 //! Stripe stops resending) and 503 when the cart cannot be reached (so Stripe resends).
 use crate::api::Status;
+use crate::carts::State;
 use crate::error::ApiError;
-use crate::routes::State;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use app::carts::CartsError;
+use app::cart_client::CartsError;
 use app::domain::{CartId, PaymentEvent, PaymentStatus};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;

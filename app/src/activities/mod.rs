@@ -1,21 +1,24 @@
 //! The cart workflow's side effects. Each activity is safe to run again: a charge is keyed by
 //! cart id and attempt, and an email is at worst sent twice after a crash at the wrong instant.
-use crate::cart::CartView;
-use crate::domain::{CartId, Cents};
+mod faults;
+mod messages;
+
+pub use faults::{DECLINED, REFUND_REFUSED};
+pub use messages::*;
+
 use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::email::{self, MailError, Mailer};
-use crate::orders::{NewOrder, OrderLine, OrderStatus, Orders};
-use crate::payments::{Charge, PaymentError, Payments};
-use serde::{Deserialize, Serialize};
+use crate::orders::{NewOrder, OrderLine, Orders};
+use crate::payments::{PaymentError, Payments};
+use faults::{non_retryable, payment_failure, stripe_fault, timed};
 use std::sync::Arc;
 use temporalio_macros::activities;
-use temporalio_sdk::ApplicationFailure;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 /// A payment call or an order placement with no heartbeat for this long is taken as lost (its
 /// worker died) and retried on another worker, instead of waiting out the whole start-to-close
 /// timeout. The cost: one heartbeat call to the server every 1.6 s (the SDK's throttle) while a
-/// call takes longer than [`HEARTBEAT_EVERY`]; calls that answer sooner send none.
+/// call takes longer than `HEARTBEAT_EVERY`; calls that answer sooner send none.
 pub const HEARTBEAT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -34,133 +37,6 @@ async fn heartbeating<T>(ctx: &ActivityContext, work: impl Future<Output = T>) -
             }
         }
     }
-}
-
-/// The failure type of a refund Stripe refused for good.
-pub const REFUND_REFUSED: &str = "RefundRefused";
-
-/// The failure type a declined card is reported with; the workflow matches on it.
-pub const DECLINED: &str = "CardDeclined";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChargeRequest {
-    pub cart_id: CartId,
-    /// The checkout attempt; with the cart id it names the payment exactly once.
-    pub attempt: u32,
-    pub amount_cents: Cents,
-    pub currency: String,
-    pub email: String,
-    #[serde(default)]
-    pub payment_method: Option<String>,
-    /// The shopper's browser confirms the payment (Stripe.js); the server must not.
-    #[serde(default)]
-    pub client_confirms: bool,
-}
-
-impl ChargeRequest {
-    pub fn idempotency_key(&self) -> String {
-        format!("{}-checkout-{}", self.cart_id, self.attempt)
-    }
-
-    fn charge(&self) -> Charge {
-        Charge {
-            amount: self.amount_cents,
-            currency: self.currency.clone(),
-            idempotency_key: self.idempotency_key(),
-            description: format!("Cart {}", self.cart_id),
-            metadata: vec![
-                ("cart_id".into(), self.cart_id.to_string()),
-                ("attempt".into(), self.attempt.to_string()),
-            ],
-            receipt_email: Some(self.email.clone()),
-        }
-    }
-}
-
-/// A payment call that failed: a decline is the shopper's business (not retried), a refused
-/// request cannot succeed on retry, anything else is retried by Temporal with the same key.
-fn payment_failure(cart_id: &CartId, attempt: u32, e: PaymentError) -> ActivityError {
-    match e {
-        PaymentError::Declined(reason) => {
-            tracing::info!(%cart_id, %reason, "payment declined");
-            non_retryable(DECLINED, reason)
-        }
-        e => {
-            tracing::warn!(%cart_id, attempt, error = %e, "payment call failed");
-            stripe_fault(attempt, e)
-        }
-    }
-}
-
-fn stripe_fault(attempt: u32, e: PaymentError) -> ActivityError {
-    match e {
-        PaymentError::Transient(_) => {
-            tracing::debug!(attempt, "Stripe call failed; Temporal will retry");
-            anyhow::Error::new(e).into()
-        }
-        e => non_retryable("PaymentRejected", e.to_string()),
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentReceipt {
-    pub payment_ref: String,
-    pub amount_cents: Cents,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CartEmailKind {
-    Reminder { stage: u32 },
-    Confirmation { payment_ref: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CartEmail {
-    pub to: String,
-    pub kind: CartEmailKind,
-    pub cart: CartView,
-}
-
-/// A cart's paid checkout, to be recorded as an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlaceOrder {
-    pub cart: CartView,
-    pub payment_ref: String,
-    pub currency: String,
-}
-
-/// The workflow's view of an order, to be written to the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderRecord {
-    pub order_id: i64,
-    pub status: OrderStatus,
-    pub total_cents: Cents,
-    pub refund_ref: Option<String>,
-    #[serde(default)]
-    pub refund_error: Option<String>,
-}
-
-/// The saga's undo of a half-made order: the payment was refunded with `refund_ref`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VoidOrder {
-    pub payment_ref: String,
-    pub refund_ref: String,
-}
-
-/// A lookup of an attempt's PaymentIntent; see [`Payments::recover`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecoverPayment {
-    pub charge: ChargeRequest,
-    /// An empty search now means no PaymentIntent was made.
-    pub last_look: bool,
-}
-
-/// A full refund; the key makes a repeated refund a no-op at Stripe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundRequest {
-    pub payment_ref: String,
-    pub idempotency_key: String,
 }
 
 pub struct ShopActivities {
@@ -401,26 +277,4 @@ impl ShopActivities {
             }
         }
     }
-}
-
-/// A payment call, its latency recorded by outcome.
-async fn timed<T>(call: impl Future<Output = Result<T, PaymentError>>) -> Result<T, PaymentError> {
-    let started = std::time::Instant::now();
-    let result = call.await;
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(PaymentError::Declined(_)) => "declined",
-        Err(_) => "error",
-    };
-    crate::metrics::payment_call(outcome, started.elapsed());
-    result
-}
-
-fn non_retryable(kind: &str, message: String) -> ActivityError {
-    ActivityError::application(
-        ApplicationFailure::builder(message)
-            .type_name(kind.to_owned())
-            .non_retryable(true)
-            .build(),
-    )
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::codes::{Code, Coded};
 use proptest::prelude::*;
 
 fn catalogue() -> Catalogue {

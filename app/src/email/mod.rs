@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// One message, already rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email {
+pub struct Message {
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -93,7 +93,7 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, email: &Email) -> Result<(), MailError> {
+    pub async fn send(&self, email: &Message) -> Result<(), MailError> {
         match self {
             Mailer::Outbox { transport, from, .. } => {
                 transport
@@ -154,7 +154,7 @@ fn mailbox(s: &str) -> Result<Mailbox, MailError> {
     s.parse().map_err(|e| MailError::Invalid(format!("address {s:?}: {e}")))
 }
 
-fn message(from: &Mailbox, email: &Email) -> Result<lettre::Message, MailError> {
+fn message(from: &Mailbox, email: &Message) -> Result<lettre::Message, MailError> {
     lettre::Message::builder()
         .from(from.clone())
         .to(mailbox(&email.to)?)

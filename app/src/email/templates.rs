@@ -1,5 +1,5 @@
 //! The two messages the shop sends. Plain text and a minimal HTML twin, both listing the cart.
-use super::Email;
+use super::Message;
 use crate::cart::CartView;
 
 fn link(storefront: &str, cart: &CartView) -> String {
@@ -34,9 +34,9 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub fn reminder(to: &str, cart: &CartView, storefront: &str) -> Email {
+pub fn reminder(to: &str, cart: &CartView, storefront: &str) -> Message {
     let url = link(storefront, cart);
-    Email {
+    Message {
         to: to.to_owned(),
         subject: "You left something in your cart".into(),
         text: format!(
@@ -54,8 +54,8 @@ pub fn reminder(to: &str, cart: &CartView, storefront: &str) -> Email {
     }
 }
 
-pub fn confirmation(to: &str, cart: &CartView, payment_ref: &str, storefront: &str) -> Email {
-    Email {
+pub fn confirmation(to: &str, cart: &CartView, payment_ref: &str, storefront: &str) -> Message {
+    Message {
         to: to.to_owned(),
         subject: format!("Your order is confirmed ({})", cart.total),
         text: format!(

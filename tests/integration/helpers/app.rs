@@ -2,7 +2,7 @@ use super::process::{StripeEmulator, TemporalServer};
 use app::activities::ShopActivities;
 use app::cart::Limits;
 use app::cart::{CartView, EmailChange, ItemChange};
-use app::carts::{CartChange, Carts, CartsError};
+use app::cart_client::{CartChange, Carts, CartsError};
 use app::catalogue::Catalogue;
 use app::config::{ShopConfig, WorkerConfig};
 use app::domain::CartId;

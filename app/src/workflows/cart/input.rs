@@ -33,11 +33,9 @@ pub const ORDER_VOID_PATCH: &str = "order-void";
 /// cancel and restart the timer on every change.
 pub const LAZY_TIMER_PATCH: &str = "lazy-timer";
 
-/// Patch marker for keeping the cart's search attributes (see [`super::search`]); runs
+/// Patch marker for keeping the cart's search attributes (see [`crate::workflows::search`]); runs
 /// begun before it are not indexed.
 pub const SEARCH_ATTRIBUTES_PATCH: &str = "search-attributes";
-
-/// Most webhook event ids a cart remembers to drop a redelivered one.
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartTiming {

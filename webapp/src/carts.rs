@@ -7,7 +7,7 @@ use crate::error::{ApiError, parse_json};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange, PaymentView};
-use app::carts::{CartChange, Carts};
+use app::cart_client::{CartChange, Carts};
 use app::domain::CartId;
 use app::domain::CheckoutRequest;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! Every charge carries an idempotency key derived from the cart id and checkout attempt, never a
 //! random one: Temporal retries the activity, and Stripe must then answer the retry with the
 //! payment it already made instead of charging again.
-use crate::domain::{Cents, Payment, PaymentLookup, PaymentStatus};
+use crate::domain::{Cents, Payment, PaymentLookup};
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
@@ -14,7 +14,9 @@ use stripe_core::payment_intent::{
     SearchPaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
-use stripe_shared::PaymentIntentStatus;
+mod answers;
+
+use answers::{classify, payment_of};
 
 pub struct Payments {
     client: Client,
@@ -246,29 +248,6 @@ impl Payments {
     }
 }
 
-fn payment_of(intent: stripe_shared::PaymentIntent) -> Payment {
-    let failed = intent.last_payment_error.as_ref().map(|e| {
-        let code = e.code.as_ref().map(|c| c.to_string()).unwrap_or_default();
-        crate::domain::payment::shopper_message(&code).to_owned()
-    });
-    let status = match intent.status {
-        PaymentIntentStatus::Succeeded => PaymentStatus::Succeeded,
-        PaymentIntentStatus::Processing | PaymentIntentStatus::RequiresCapture => PaymentStatus::Processing,
-        PaymentIntentStatus::RequiresAction => PaymentStatus::RequiresAction,
-        PaymentIntentStatus::Canceled => PaymentStatus::Canceled,
-        // A card that was tried and failed leaves the PaymentIntent wanting another one: for the
-        // cart, this attempt has failed.
-        PaymentIntentStatus::RequiresPaymentMethod if failed.is_some() => PaymentStatus::Failed,
-        _ => PaymentStatus::RequiresPayment,
-    };
-    Payment {
-        intent: intent.id.to_string(),
-        client_secret: intent.client_secret,
-        status,
-        failure: failed.filter(|_| status == PaymentStatus::Failed),
-    }
-}
-
 fn idempotent(key: &str) -> Result<RequestStrategy, PaymentError> {
     let key = IdempotencyKey::new(key).map_err(|e| PaymentError::Rejected(e.to_string()))?;
     Ok(RequestStrategy::Idempotent(key))
@@ -277,30 +256,4 @@ fn idempotent(key: &str) -> Result<RequestStrategy, PaymentError> {
 fn currency(code: &str) -> Result<stripe_types::Currency, PaymentError> {
     code.parse()
         .map_err(|_| PaymentError::Rejected(format!("unknown currency {code:?}")))
-}
-
-fn classify(err: StripeError) -> PaymentError {
-    match err {
-        StripeError::Stripe(errors, 402) => {
-            let reason = errors
-                .decline_code
-                .clone()
-                .or_else(|| errors.code.as_ref().map(|c| c.to_string()))
-                .unwrap_or_else(|| "card_declined".into());
-            let code = errors
-                .code
-                .as_ref()
-                .map_or_else(|| "card_declined".into(), |c| c.to_string());
-            let message = crate::domain::payment::shopper_message(&code);
-            PaymentError::Declined(format!("{message} ({reason})"))
-        }
-        StripeError::Stripe(errors, status) if (400..500).contains(&status) && status != 409 && status != 429 => {
-            PaymentError::Rejected(format!("{status}: {}", errors.message.clone().unwrap_or_default()))
-        }
-        StripeError::Stripe(errors, status) => {
-            PaymentError::Transient(format!("{status}: {}", errors.message.clone().unwrap_or_default()))
-        }
-        StripeError::ConfigError(e) => PaymentError::Rejected(e),
-        other => PaymentError::Transient(other.to_string()),
-    }
 }

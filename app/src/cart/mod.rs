@@ -1,8 +1,13 @@
 //! Cart state and the pure rules that change it. The workflow calls `check_*` from its update
 //! validators (so a bad request never reaches history) and the matching mutation from the handler.
+mod changes;
+mod view;
+
+pub use changes::{CartError, EmailChange, ItemChange, Refusal};
+pub use view::{CartView, LineView, PaymentView};
+
 use crate::catalogue::{Catalogue, Product};
-use crate::codes::{Code, Coded};
-use crate::domain::{CartId, Cents, Email, Payment, PaymentStatus, ProductId, Quantity};
+use crate::domain::{CartId, Cents, Email, Payment, ProductId, Quantity};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -59,88 +64,6 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self { max_lines: 50 }
-    }
-}
-
-/// Add `quantity` of a product. Field names follow the original shop's JSON (`ProductId`,
-/// `Quantity`); snake_case is accepted too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ItemChange {
-    #[serde(alias = "ProductId")]
-    pub product_id: ProductId,
-    #[serde(alias = "Quantity")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
-    pub quantity: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EmailChange {
-    #[serde(alias = "Email")]
-    #[cfg_attr(feature = "openapi", schema(format = "email"))]
-    pub email: String,
-}
-
-/// Why a change was refused. Its [`Code`] lets the gateway answer with a precise error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CartError {
-    #[error("product {0} is not in the catalogue")]
-    UnknownProduct(ProductId),
-    #[error("{0}")]
-    Quantity(String),
-    #[error("a cart holds at most {0} different products")]
-    TooManyLines(usize),
-    #[error("product {0} is not in the cart")]
-    NotInCart(ProductId),
-    #[error("{0}")]
-    InvalidEmail(String),
-    #[error("an email address is required to check out")]
-    EmailRequired,
-    #[error("the cart is empty")]
-    Empty,
-    #[error("the cart is {} and can no longer be changed", .0.as_str())]
-    Locked(CartStatus),
-    #[error("the last payment's outcome is being confirmed with the bank; try again shortly")]
-    PaymentPending,
-}
-
-impl crate::codes::Coded for CartError {
-    fn code(&self) -> Code {
-        match self {
-            CartError::UnknownProduct(_) => Code::UnknownProduct,
-            CartError::Quantity(_) => Code::InvalidQuantity,
-            CartError::TooManyLines(_) => Code::TooManyLines,
-            CartError::NotInCart(_) => Code::NotInCart,
-            CartError::InvalidEmail(_) => Code::InvalidEmail,
-            CartError::EmailRequired => Code::EmailRequired,
-            CartError::Empty => Code::CartEmpty,
-            CartError::Locked(_) => Code::CartLocked,
-            CartError::PaymentPending => Code::PaymentPending,
-        }
-    }
-}
-
-/// An update the workflow refused, as a client sees it (the message as [`crate::codes`] words it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: Code,
-    pub message: String,
-}
-
-impl From<&CartError> for Refusal {
-    fn from(err: &CartError) -> Self {
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
-}
-
-impl Refusal {
-    pub fn parse(failure_message: &str) -> Self {
-        let (code, message) = crate::codes::parse_refusal(failure_message, Code::Rejected);
-        Self { code, message }
     }
 }
 
@@ -370,54 +293,6 @@ impl Cart {
             }),
         }
     }
-}
-
-/// What clients read: server-priced lines and totals, in cents and formatted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CartView {
-    pub id: CartId,
-    pub lines: Vec<LineView>,
-    pub item_count: u32,
-    pub total_cents: Cents,
-    pub total: String,
-    pub email: Option<String>,
-    pub status: CartStatus,
-    pub reminders_sent: u32,
-    pub checkout_attempts: u32,
-    pub payment_ref: Option<String>,
-    pub payment_error: Option<String>,
-    /// The order this cart became at checkout.
-    #[serde(default)]
-    pub order_id: Option<i64>,
-    /// The last payment call got no clear answer and Stripe is being asked what became of it;
-    /// until then the cart refuses changes (`payment_pending`).
-    #[serde(default)]
-    pub payment_pending: bool,
-    /// The checkout's PaymentIntent, with what the browser needs while the shopper must act.
-    #[serde(default)]
-    pub payment: Option<PaymentView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PaymentView {
-    pub payment_intent: String,
-    pub status: PaymentStatus,
-    /// For Stripe.js (`confirmCardPayment`), only while the shopper has to act.
-    pub client_secret: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LineView {
-    pub product_id: ProductId,
-    pub name: String,
-    pub quantity: u32,
-    pub unit_price_cents: Cents,
-    pub unit_price: String,
-    pub line_total_cents: Cents,
-    pub line_total: String,
 }
 
 #[cfg(test)]

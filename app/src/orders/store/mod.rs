@@ -2,7 +2,7 @@
 //! the schema in embedded migrations (one folder per backend; only identity columns differ).
 use super::{Order, OrderLine, OrderStatus};
 use crate::domain::Cents;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 use std::time::SystemTime;
 
@@ -49,7 +49,7 @@ pub struct ListQuery {
     pub limit: i64,
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
@@ -59,6 +59,11 @@ macro_rules! order_columns {
         "id, customer_id, status, total_cents, currency, email, cart_id, payment_ref, refund_ref, created_at, updated_at, refund_error"
     };
 }
+
+mod create;
+mod rows;
+
+use rows::{bigint, column, order_from_row};
 
 impl OrderStore {
     /// `url`: `sqlite://path.db?mode=rwc` or `postgres://…`. Applies pending migrations.
@@ -100,117 +105,6 @@ impl OrderStore {
             sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
         }
         Ok(())
-    }
-
-    /// Inserts the order and its lines in one transaction. A payment already recorded returns
-    /// its order instead: recording a checkout is safe to retry.
-    pub async fn create(&self, order: &NewOrder) -> Result<Order, StoreError> {
-        if let Some(found) = self.existing(order).await? {
-            return Ok(found);
-        }
-        match self.insert(order).await {
-            Ok(made) => Ok(made),
-            // A concurrent twin (same cart or key) won the insert: answer with its order.
-            Err(e) => self.existing(order).await?.ok_or(e),
-        }
-    }
-
-    /// The order this request already made: the same payment, or the same idempotency key
-    /// (which must then come with the same request). A cart whose order another payment made
-    /// is refused.
-    async fn existing(&self, order: &NewOrder) -> Result<Option<Order>, StoreError> {
-        if let Some(payment) = &order.payment_ref
-            && let Some(id) = self.id_for_payment(payment).await?
-        {
-            return Ok(Some(self.get(id).await?));
-        }
-        if let Some(cart_id) = &order.cart_id
-            && self.id_for_cart(cart_id).await?.is_some()
-        {
-            return Err(StoreError::CartHasOrder(cart_id.clone()));
-        }
-        let Some((key, fingerprint)) = &order.idempotency else {
-            return Ok(None);
-        };
-        let row = sqlx::query("SELECT id, request_fingerprint FROM orders WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        if row.try_get::<Option<String>, _>("request_fingerprint")?.as_ref() != Some(fingerprint) {
-            return Err(StoreError::KeyReused);
-        }
-        Ok(Some(self.get(row.try_get("id")?).await?))
-    }
-
-    async fn insert(&self, order: &NewOrder) -> Result<Order, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let ts = now();
-        let customer_id = match (order.customer_id, &order.email) {
-            (Some(id), _) => {
-                sqlx::query(
-                    "INSERT INTO customers (id, email, created_at) VALUES ($1, NULL, $2) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(&ts)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-            (None, email) => {
-                let email = email.clone().unwrap_or_default().to_lowercase();
-                // Write first (SQLite then takes its write lock at once, instead of failing to
-                // upgrade a read lock under a concurrent writer); a known address wastes a number.
-                let n: i64 = sqlx::query("INSERT INTO guest_ids DEFAULT VALUES RETURNING id")
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("id")?;
-                // A known address keeps its customer; the same new one arriving at once: one row wins.
-                sqlx::query(
-                    "INSERT INTO customers (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
-                )
-                .bind(super::GUEST_IDS_FROM + n)
-                .bind(&email)
-                .bind(&ts)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("SELECT id FROM customers WHERE email = $1")
-                    .bind(&email)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("id")?
-            }
-        };
-        let id: i64 = sqlx::query(
-            "INSERT INTO orders (customer_id, status, total_cents, currency, email, cart_id, payment_ref, created_at, updated_at, \
-             idempotency_key, request_fingerprint) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
-        )
-        .bind(customer_id)
-        .bind(bigint(order.total_cents)?)
-        .bind(&order.currency)
-        .bind(order.email.as_deref())
-        .bind(order.cart_id.as_deref())
-        .bind(order.payment_ref.as_deref())
-        .bind(&ts)
-        .bind(order.idempotency.as_ref().map(|(k, _)| k.as_str()))
-        .bind(order.idempotency.as_ref().map(|(_, f)| f.as_str()))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        for line in &order.lines {
-            sqlx::query(
-                "INSERT INTO order_lines (order_id, product_id, name, unit_price_cents, quantity) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(i64::from(line.product_id))
-            .bind(&line.name)
-            .bind(bigint(line.unit_price_cents)?)
-            .bind(i64::from(line.quantity))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        self.get(id).await
     }
 
     /// The order that records this payment, if any (deleted or not).
@@ -340,41 +234,4 @@ impl OrderStore {
             .await?
             .is_some())
     }
-}
-
-fn order_from_row(r: &AnyRow) -> Result<Order, sqlx::Error> {
-    let status: String = r.try_get("status")?;
-    Ok(Order {
-        id: r.try_get("id")?,
-        customer_id: r.try_get("customer_id")?,
-        status: OrderStatus::parse(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("bad status {status}").into()))?,
-        total_cents: Cents(column(r, "total_cents")?),
-        currency: r.try_get("currency")?,
-        email: r.try_get("email")?,
-        cart_id: r.try_get("cart_id")?,
-        payment_ref: r.try_get("payment_ref")?,
-        refund_ref: r.try_get("refund_ref")?,
-        lines: vec![],
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        refund_error: r.try_get("refund_error")?,
-    })
-}
-
-/// An amount for a BIGINT column. The gateway refuses amounts anywhere near the limit, so one
-/// past it is a bug: it is refused here rather than wrapped into a negative number.
-fn bigint(cents: Cents) -> Result<i64, StoreError> {
-    i64::try_from(cents.0).map_err(|_| {
-        StoreError::Db(sqlx::Error::Encode(
-            format!("{} cents do not fit a BIGINT", cents.0).into(),
-        ))
-    })
-}
-
-/// A BIGINT column read as the unsigned type it holds; a value out of that type's range is
-/// reported as corrupt, never wrapped.
-fn column<T: TryFrom<i64>>(r: &AnyRow, name: &str) -> Result<T, sqlx::Error> {
-    let value: i64 = r.try_get(name)?;
-    T::try_from(value).map_err(|_| sqlx::Error::Decode(format!("column {name} holds {value}, out of range").into()))
 }

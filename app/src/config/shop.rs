@@ -1,0 +1,136 @@
+//! What carts are made of and how the processes that serve them run: the shop, the worker,
+//! the shop's Temporal settings.
+use super::{ConfigError, Env};
+use crate::cart::Limits;
+use crate::catalogue::Catalogue;
+use crate::codec::PayloadKeys;
+use crate::domain::CartIdKey;
+use crate::workflows::cart::CartTiming;
+use std::path::PathBuf;
+
+/// What every process that starts or drives carts needs to agree on.
+#[derive(Debug, Clone)]
+pub struct ShopConfig {
+    pub task_queue: String,
+    pub data_dir: PathBuf,
+    pub catalogue: Catalogue,
+    pub limits: Limits,
+    pub timing: CartTiming,
+    pub continue_after_messages: Option<u32>,
+    pub storefront_url: String,
+    /// Signs the cart ids the gateway mints (`SHOP_CART_ID_KEY`); shared by every gateway.
+    pub cart_id_key: Option<CartIdKey>,
+}
+
+impl ShopConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let catalogue = match env.get("SHOP_CATALOGUE_FILE") {
+            Some(path) => Catalogue::load(path.as_ref()).map_err(|e| ConfigError {
+                var: "SHOP_CATALOGUE_FILE",
+                reason: e.to_string(),
+            })?,
+            None => Catalogue::embedded(),
+        };
+        let production = CartTiming::production();
+        let timing = CartTiming {
+            reminder_after: env.durations("SHOP_REMINDER_AFTER", &production.reminder_after)?,
+            expire_after: env.duration("SHOP_CART_TTL", production.expire_after)?,
+            activity_timeout: env.duration("SHOP_ACTIVITY_TIMEOUT", production.activity_timeout)?,
+            order_attempts: env.parse("SHOP_ORDER_ATTEMPTS", production.order_attempts)?,
+            payment_attempts: env.parse("SHOP_PAYMENT_ATTEMPTS", production.payment_attempts)?,
+            payment_check_after: env.duration("SHOP_PAYMENT_CHECK_AFTER", production.payment_check_after)?,
+            payment_wait: env.duration("SHOP_PAYMENT_WAIT", production.payment_wait)?,
+        };
+        let continue_after_messages = env.parse_optional("SHOP_CONTINUE_AS_NEW_AFTER")?;
+        Ok(Self {
+            task_queue: env.string("SHOP_TASK_QUEUE", "ecommerce"),
+            data_dir: PathBuf::from(env.string("SHOP_DATA_DIR", "data")),
+            catalogue,
+            limits: Limits {
+                max_lines: env.parse("SHOP_MAX_LINES", Limits::default().max_lines)?,
+            },
+            timing,
+            continue_after_messages,
+            storefront_url: env.string("SHOP_STOREFRONT_URL", "http://127.0.0.1:8080"),
+            cart_id_key: env
+                .get("SHOP_CART_ID_KEY")
+                .map(|secret| CartIdKey::new(secret.as_bytes()))
+                .transpose()
+                .map_err(|reason| ConfigError {
+                    var: "SHOP_CART_ID_KEY",
+                    reason,
+                })?,
+        })
+    }
+}
+
+/// The worker's own knobs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Workflow-task pollers; ~20 halved start/signal latency against the default 5 here.
+    pub workflow_pollers: usize,
+    pub activity_pollers: usize,
+    /// Workflows kept in memory between tasks; an evicted cart is rebuilt by replay.
+    pub max_cached_workflows: usize,
+    /// `SHOP_WORKER_POLLERS=auto`: the SDK scales workflow pollers (2 up to 40) by the server's
+    /// feedback instead of keeping `workflow_pollers` open.
+    pub autoscale_pollers: bool,
+    /// `SHOP_METRICS_ADDRESS` (e.g. `127.0.0.1:9464`): Prometheus metrics at `/metrics` there,
+    /// the SDK's own and the shop's; unset, none are exported.
+    pub metrics_address: Option<std::net::SocketAddr>,
+}
+
+impl WorkerConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            workflow_pollers: match env.get("SHOP_WORKER_POLLERS") {
+                Some("auto") => 20,
+                _ => env.parse("SHOP_WORKER_POLLERS", 20)?,
+            },
+            autoscale_pollers: env.get("SHOP_WORKER_POLLERS") == Some("auto"),
+            activity_pollers: env.parse("SHOP_WORKER_ACTIVITY_POLLERS", 5)?,
+            // 2,000 keeps 10,000 open carts under 300 MiB; a smaller cache cost nothing
+            // measurable in the benchmark (histories are short, a replay is cheap).
+            max_cached_workflows: env.parse("SHOP_WORKER_MAX_CACHED", 2_000)?,
+            metrics_address: env.parse_optional("SHOP_METRICS_ADDRESS")?,
+        })
+    }
+}
+
+/// How every shop process talks to Temporal, beyond the SDK's own `TEMPORAL_*` settings.
+#[derive(Debug, Clone)]
+pub struct TemporalConfig {
+    /// gRPC gzip (the SDK's default). `SHOP_TEMPORAL_COMPRESSION=off` saves the CPU of
+    /// compressing small messages toward a server on the same host or network.
+    pub compression: bool,
+    /// `SHOP_PAYLOAD_KEYS=id:base64key[,id:base64key…]` encrypts every payload (see [`crate::codec`]).
+    /// Every client and worker of one shop needs the same keys.
+    pub payload_keys: Option<PayloadKeys>,
+}
+
+impl TemporalConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let compression = match env.get("SHOP_TEMPORAL_COMPRESSION").unwrap_or("gzip") {
+            "gzip" | "on" => true,
+            "off" | "none" => false,
+            other => {
+                return Err(ConfigError {
+                    var: "SHOP_TEMPORAL_COMPRESSION",
+                    reason: format!("{other:?} is neither gzip nor off"),
+                });
+            }
+        };
+        let payload_keys = env
+            .get("SHOP_PAYLOAD_KEYS")
+            .map(PayloadKeys::parse)
+            .transpose()
+            .map_err(|reason| ConfigError {
+                var: "SHOP_PAYLOAD_KEYS",
+                reason,
+            })?;
+        Ok(Self {
+            compression,
+            payload_keys,
+        })
+    }
+}
