@@ -70,3 +70,16 @@ pub fn build(
         .build();
     Ok(Worker::new(runtime, client, options)?)
 }
+
+/// Runs `worker` until `shutdown` resolves, then lets it finish the tasks in hand (up to its
+/// graceful shutdown period) and returns.
+pub async fn run_until(mut worker: Worker, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let stop = worker.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight tasks");
+        stop();
+    });
+    worker.run().await?;
+    Ok(())
+}

@@ -292,13 +292,13 @@ async fn the_openapi_document_matches_the_live_api() {
 /// header only.
 #[tokio::test(flavor = "multi_thread")]
 async fn past_the_shopper_limit_a_client_gets_429_then_is_served_again() {
+    use app::config::RateLimitConfig;
     use std::num::NonZeroU32;
-    use webapp::rate_limit::RateLimitConfig;
     let Some(app) = TestApp::spawn().await else { return };
     let config = RateLimitConfig {
         per_second: NonZeroU32::new(1).unwrap(),
         burst: NonZeroU32::new(3).unwrap(),
-        client_ip_header: Some("x-forwarded-for".parse().unwrap()),
+        client_ip_header: Some("x-forwarded-for".into()),
     };
     let settings = Settings {
         rate_limit: Some(config),

@@ -9,43 +9,22 @@
 use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::HeaderName;
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
+use app::config::RateLimitConfig;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// Addresses remembered before idle ones are dropped, so a spray of addresses cannot grow the
 /// table without bound.
 const PRUNE_ABOVE: usize = 50_000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimitConfig {
-    /// Sustained requests per second per client.
-    pub per_second: NonZeroU32,
-    /// Requests a client may send at once before the sustained rate applies.
-    pub burst: NonZeroU32,
-    /// The header a trusted proxy puts the client's address in; `None`: the peer address.
-    pub client_ip_header: Option<HeaderName>,
-}
-
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        Self {
-            per_second: NonZeroU32::new(20).unwrap(),
-            burst: NonZeroU32::new(60).unwrap(),
-            client_ip_header: None,
-        }
-    }
-}
-
 #[derive(Clone)]
 pub struct ShopperLimit {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    header: Option<HeaderName>,
+    header: Option<String>,
 }
 
 impl ShopperLimit {
@@ -59,7 +38,7 @@ impl ShopperLimit {
 
     fn client(&self, req: &ServiceRequest) -> Option<IpAddr> {
         let from_header = self.header.as_ref().and_then(|name| {
-            let value = req.headers().get(name)?.to_str().ok()?;
+            let value = req.headers().get(name.as_str())?.to_str().ok()?;
             // A proxy appends the address it saw: the last entry is the one it vouches for.
             value.rsplit(',').next()?.trim().parse().ok()
         });

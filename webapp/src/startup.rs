@@ -4,8 +4,7 @@ use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::metrics::HttpMetrics;
 use crate::operator::OperatorState;
 use crate::orders::OrdersState;
-use crate::rate_limit::{RateLimitConfig, ShopperLimit};
-use crate::storefront::StorefrontConfig;
+use crate::rate_limit::ShopperLimit;
 use crate::webhook::WebhookSecret;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -13,6 +12,7 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use app::cart_client::Carts;
+use app::config::{RateLimitConfig, StorefrontConfig};
 use app::orders::Orders;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -206,6 +206,8 @@ impl Application {
         })
         .workers(settings.workers)
         .shutdown_timeout(10)
+        // The binary stops it through `run_until`, on the one shutdown signal every binary uses.
+        .disable_signals()
         .listen(listener)?
         .run();
         Ok(Self { port, server })
@@ -215,9 +217,26 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped; actix drains in-flight requests on SIGINT/SIGTERM.
+    /// Serves until the process ends (tests).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking connections and drains the requests
+    /// in flight (up to 10 s) before returning.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        // The server future must keep being polled while it stops: it runs the stop.
+        let stop = async {
+            shutdown.await;
+            tracing::info!("shutting down: draining requests in flight");
+            handle.stop(true).await;
+        };
+        tokio::select! {
+            served = &mut server => served,
+            () = stop => server.await,
+        }
     }
 }
 

@@ -2,7 +2,6 @@
 //! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
 use app::activities::ShopActivities;
 use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig};
-use app::orders::Orders;
 use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WORKER, help, in_force};
 
 const ABOUT: &str = "worker: hosts the shop's cart and order workflows and their activities on a Temporal task queue.
@@ -36,16 +35,9 @@ async fn main() -> anyhow::Result<()> {
     let temporal = TemporalConfig::from_env(&env)?;
     let client = app::temporal::connect_from_env(&temporal).await?;
     app::temporal::ensure_search_attributes(&client).await?;
-    let orders = Orders::new(
-        orders_config.store().await?,
-        client.clone(),
-        shop.task_queue.clone(),
-        orders_config.step,
-        shop.timing.activity_timeout,
-    );
     let activities = ShopActivities {
         payments: stripe.client()?,
-        orders,
+        orders: orders_config.orders(client.clone(), &shop).await?,
         mailer: email.mailer()?,
         storefront_url: shop.storefront_url.clone(),
     };
@@ -61,16 +53,10 @@ async fn main() -> anyhow::Result<()> {
     if let Some(address) = metrics {
         tracing::info!(%address, "metrics at http://{address}/metrics");
     }
-    let mut worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
-    let shutdown = worker.shutdown_handle();
+    let worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
     // scripts/dev.sh waits for this line before it says the system is up.
     tracing::info!(task_queue = %shop.task_queue, "worker polling");
-    tokio::spawn(async move {
-        app::telemetry::shutdown_signal().await;
-        tracing::info!("shutting down: finishing in-flight tasks");
-        shutdown();
-    });
-    worker.run().await?;
+    app::worker::run_until(worker, app::telemetry::shutdown_signal()).await?;
     traces.shutdown();
     tracing::info!("worker stopped");
     Ok(())

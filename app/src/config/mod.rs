@@ -3,10 +3,12 @@
 //! adds is a `SHOP_*` variable (plus the providers' customary `STRIPE_SECRET_KEY`, `MAILGUN_*`).
 //! A missing or malformed value fails at start with a message naming the variable.
 mod env;
+mod gateway;
 mod providers;
 mod shop;
 
 pub use env::{ConfigError, Env};
+pub use gateway::{EMULATOR_PUBLISHABLE_KEY, GatewayConfig, RateLimitConfig, STRIPE_JS_URL, StorefrontConfig};
 pub use providers::{EmailConfig, OrdersConfig, StripeConfig};
 pub use shop::{ShopConfig, TemporalConfig, WorkerConfig};
 

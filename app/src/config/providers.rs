@@ -1,6 +1,7 @@
 //! The providers the activities call: Stripe, email, the order store.
 use super::{ConfigError, Env};
 use crate::email::Mailer;
+use crate::orders::Orders;
 use crate::payments::Payments;
 use std::fmt;
 use std::path::PathBuf;
@@ -182,5 +183,21 @@ impl OrdersConfig {
         crate::orders::OrderStore::connect(&self.database_url)
             .await
             .map_err(|e| err(e.to_string()))
+    }
+
+    /// The order service over this store, starting order workflows on the shop's task queue:
+    /// the worker's activities and the gateway's `/orders` use the same one.
+    pub async fn orders(
+        &self,
+        client: temporalio_client::Client,
+        shop: &super::ShopConfig,
+    ) -> Result<Orders, ConfigError> {
+        Ok(Orders::new(
+            self.store().await?,
+            client,
+            shop.task_queue.clone(),
+            self.step,
+            shop.timing.activity_timeout,
+        ))
     }
 }
