@@ -12,14 +12,6 @@ use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::runtime::{AutoscalingOptions, PollerBehavior};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
-/// How long the server waits for a worker to finish a workflow task before handing it to
-/// another. Temporal's default is 10 s, so a worker killed mid-task left its carts stuck that
-/// long. A cart's task is a few milliseconds of work (a replay of a cache miss included, since
-/// continue-as-new keeps histories short), so 3 s only ever fires for a dead or wedged worker.
-/// The cost: a task that really does take longer (a worker starved of CPU) is timed out and
-/// retried elsewhere instead of finishing.
-pub const WORKFLOW_TASK_TIMEOUT: Duration = Duration::from_secs(3);
-
 /// A worker keeps the carts it ran in its cache and asks the server to send their next tasks to
 /// its own ("sticky") queue. If it dies, those tasks wait this long before going to the shared
 /// queue. Shorter means faster recovery; the cost is that a busy but live worker that does not

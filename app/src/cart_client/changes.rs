@@ -104,7 +104,7 @@ impl Carts {
             WorkflowIdConflictPolicy::UseExisting,
         )
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-        .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
+        .task_timeout(crate::workflows::options::WORKFLOW_TASK_TIMEOUT)
         .update_id(update_id.to_owned())
         .rpc_options(rpc_options(deadline))
         .build();

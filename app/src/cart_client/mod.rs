@@ -113,7 +113,7 @@ impl Carts {
         let id = input.id.clone();
         let options = WorkflowStartOptions::new(self.shop.task_queue.clone(), id.to_string())
             .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-            .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
+            .task_timeout(crate::workflows::options::WORKFLOW_TASK_TIMEOUT)
             .build();
         self.within(async {
             self.client

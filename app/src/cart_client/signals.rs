@@ -50,7 +50,7 @@ impl Carts {
         let options = WorkflowStartOptions::new(self.shop.task_queue.clone(), id.to_string())
             .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
             .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-            .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
+            .task_timeout(crate::workflows::options::WORKFLOW_TASK_TIMEOUT)
             .build();
         let (client, input) = (&self.client, self.input(id.clone()));
         self.within(async {

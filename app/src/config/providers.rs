@@ -192,12 +192,12 @@ impl OrdersConfig {
         client: temporalio_client::Client,
         shop: &super::ShopConfig,
     ) -> Result<Orders, ConfigError> {
-        Ok(Orders::new(
-            self.store().await?,
+        let flows = crate::workflows::order_flows::TemporalOrderFlows {
             client,
-            shop.task_queue.clone(),
-            self.step,
-            shop.timing.activity_timeout,
-        ))
+            task_queue: shop.task_queue.clone(),
+            step: self.step,
+            activity_timeout: shop.timing.activity_timeout,
+        };
+        Ok(Orders::new(self.store().await?, std::sync::Arc::new(flows)))
     }
 }

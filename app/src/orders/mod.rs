@@ -4,7 +4,7 @@
 mod service;
 mod store;
 
-pub use service::{Orders, OrdersError};
+pub use service::{FlowAnswer, OrderFlows, Orders, OrdersError};
 pub use store::{ListQuery, NewOrder, OrderStore, StoreError};
 
 /// Guest customers' ids start here (2^40); ids of accounts elsewhere (`POST /orders`) must be

@@ -1,14 +1,11 @@
 //! Placing and changing orders: the row in the store and its workflow go together. Used by
-//! the gateway (`/orders`) and by the cart workflow's `place_order` activity.
+//! the gateway (`/orders`) and by the cart workflow's `place_order` activity. The workflow is
+//! reached through [`OrderFlows`], which `workflows::order_flows` implements, so this module needs
+//! nothing of the workflows (which call the activities, which call this).
 use super::{NewOrder, Order, OrderChange, OrderStatus, OrderStore, StoreError};
 use crate::codes::{Code, Coded};
-use crate::workflows::order::{OrderInput, OrderWorkflow, workflow_id};
-use std::time::Duration;
-use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError, WorkflowUpdateError};
-use temporalio_client::{
-    Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowStartOptions,
-    WorkflowTerminateOptions,
-};
+use futures::future::BoxFuture;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrdersError {
@@ -55,31 +52,37 @@ impl From<StoreError> for OrdersError {
     }
 }
 
+/// What an order's workflow answers to a change.
+pub enum FlowAnswer {
+    Applied,
+    /// The workflow refused it; the code and message it gave.
+    Refused {
+        code: Code,
+        message: String,
+    },
+    /// The workflow is not running (it finished, or was stopped).
+    Gone,
+}
+
+/// The order workflows, as the order service needs them: start one for an order, run a change
+/// through it, stop it.
+pub trait OrderFlows: Send + Sync {
+    /// Starts the workflow of a recorded order; one already running is left as it is.
+    fn start<'a>(&'a self, order: &'a Order) -> BoxFuture<'a, Result<(), OrdersError>>;
+    fn change(&self, id: i64, change: OrderChange) -> BoxFuture<'_, Result<FlowAnswer, OrdersError>>;
+    /// Stops the workflow, if it runs, giving `reason`.
+    fn stop<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<(), OrdersError>>;
+}
+
 #[derive(Clone)]
 pub struct Orders {
     pub store: OrderStore,
-    client: Client,
-    task_queue: String,
-    /// Duration of each fulfilment step, so the lifecycle can be watched.
-    pub step: Duration,
-    pub activity_timeout: Duration,
+    flows: Arc<dyn OrderFlows>,
 }
 
 impl Orders {
-    pub fn new(
-        store: OrderStore,
-        client: Client,
-        task_queue: String,
-        step: Duration,
-        activity_timeout: Duration,
-    ) -> Self {
-        Self {
-            store,
-            client,
-            task_queue,
-            step,
-            activity_timeout,
-        }
+    pub fn new(store: OrderStore, flows: Arc<dyn OrderFlows>) -> Self {
+        Self { store, flows }
     }
 
     /// Records the order and starts its workflow. Both halves are idempotent (a payment's order
@@ -87,21 +90,8 @@ impl Orders {
     /// half-done call.
     pub async fn place(&self, new: &NewOrder) -> Result<Order, OrdersError> {
         let order = self.store.create(new).await?;
-        let input = OrderInput {
-            order_id: order.id,
-            total_cents: order.total_cents,
-            payment_ref: order.payment_ref.clone(),
-            step: self.step,
-            activity_timeout: self.activity_timeout,
-        };
-        let options = WorkflowStartOptions::new(self.task_queue.clone(), workflow_id(order.id))
-            .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
-            .task_timeout(crate::worker::WORKFLOW_TASK_TIMEOUT)
-            .build();
-        match self.client.start_workflow(OrderWorkflow::run, input, options).await {
-            Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(order),
-            Err(e) => Err(OrdersError::Temporal(e.to_string())),
-        }
+        self.flows.start(&order).await?;
+        Ok(order)
     }
 
     /// Runs the change through the order's workflow (never straight to the table) and returns
@@ -113,20 +103,13 @@ impl Orders {
         if order.status.is_final() {
             return Ok(order);
         }
-        let handle = self.client.get_workflow_handle::<OrderWorkflow>(workflow_id(id));
-        let opts = WorkflowExecuteUpdateOptions::builder()
-            .rpc_options(RpcOptions::builder().timeout(Duration::from_secs(30)).build())
-            .build();
-        match handle.execute_update(OrderWorkflow::change, change.clone(), opts).await {
-            Ok(_) => Ok(self.store.get(id).await?),
-            Err(WorkflowUpdateError::Failed(f)) => {
-                let (code, message) = crate::codes::parse_refusal(&f.message, Code::Refused);
-                Err(OrdersError::Refused { code, message })
-            }
+        match self.flows.change(id, change.clone()).await? {
+            FlowAnswer::Applied => Ok(self.store.get(id).await?),
+            FlowAnswer::Refused { code, message } => Err(OrdersError::Refused { code, message }),
             // The workflow finished between our read and the update: judge against the record.
             // An order still open without its workflow (terminated, say) cannot be changed, and
             // saying so beats a 200 that changed nothing.
-            Err(WorkflowUpdateError::NotFound(_)) => {
+            FlowAnswer::Gone => {
                 let order = self.store.get(id).await?;
                 change.check(order.status).map_err(|e| OrdersError::refused(&e))?;
                 if !order.status.is_final() {
@@ -138,7 +121,6 @@ impl Orders {
                 }
                 Ok(order)
             }
-            Err(e) => Err(OrdersError::Temporal(e.to_string())),
         }
     }
 
@@ -149,14 +131,9 @@ impl Orders {
         let Some(id) = self.store.id_for_payment(payment_ref).await? else {
             return Ok(None);
         };
-        let handle = self.client.get_workflow_handle::<OrderWorkflow>(workflow_id(id));
-        let opts = WorkflowTerminateOptions::builder()
-            .reason("its payment was refunded: the order could not be recorded".to_owned())
-            .build();
-        match handle.terminate(opts).await {
-            Ok(()) | Err(WorkflowInteractionError::NotFound(_)) => {}
-            Err(e) => return Err(OrdersError::Temporal(e.to_string())),
-        }
+        self.flows
+            .stop(id, "its payment was refunded: the order could not be recorded")
+            .await?;
         self.store.void(id, refund_ref).await?;
         Ok(Some(id))
     }

@@ -1,8 +1,16 @@
-//! Every activity's timeouts and retry policy, in one place.
+//! Every activity's timeouts and retry policy, and the workflows' task timeout, in one place.
 use super::cart::CartTiming;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_sdk::ActivityOptions;
+
+/// How long the server waits for a worker to finish a workflow task before handing it to
+/// another. Temporal's default is 10 s, so a worker killed mid-task left its carts stuck that
+/// long. A cart's task is a few milliseconds of work (a replay of a cache miss included, since
+/// continue-as-new keeps histories short), so 3 s only ever fires for a dead or wedged worker.
+/// The cost: a task that really does take longer (a worker starved of CPU) is timed out and
+/// retried elsewhere instead of finishing.
+pub const WORKFLOW_TASK_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub(crate) fn payment_options(timing: &CartTiming) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)

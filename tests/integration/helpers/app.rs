@@ -99,7 +99,13 @@ impl TestApp {
         let url = opts.database_url.clone().unwrap_or_else(|| app_sqlite_url(dir.path()));
         let store = OrderStore::connect(&url).await.unwrap();
         let step = opts.order_step.unwrap_or(Duration::from_secs(600));
-        let orders = Orders::new(store, client.clone(), task_queue.clone(), step, Duration::from_secs(5));
+        let flows = app::workflows::order_flows::TemporalOrderFlows {
+            client: client.clone(),
+            task_queue: task_queue.clone(),
+            step,
+            activity_timeout: Duration::from_secs(5),
+        };
+        let orders = Orders::new(store, std::sync::Arc::new(flows));
         let carts = Carts::new(client, shop);
         let mut app = Self {
             worker: None,
