@@ -170,8 +170,8 @@ pub const WEBAPP: &[Setting] = &[
 ];
 
 /// `--help`: what the binary does and every setting it reads.
-pub fn help(about: &str, groups: &[&[Setting]]) -> String {
-    let mut out = format!("{about}\n\nConfigured by environment variables only:\n");
+pub fn help(groups: &[&[Setting]]) -> String {
+    let mut out = String::from("Configured by environment variables only:\n");
     for setting in groups.iter().flat_map(|g| g.iter()) {
         out.push_str(&format!(
             "  {:<30} {} (default: {})\n",
@@ -180,6 +180,12 @@ pub fn help(about: &str, groups: &[&[Setting]]) -> String {
     }
     out.push_str("\nSee README.md, \"Configuration\", for the details.\n");
     out
+}
+
+/// The process's arguments parsed by clap, its `--help` ending with the settings of `groups`.
+pub fn parse_args<A: clap::Parser>(groups: &[&[Setting]]) -> A {
+    let matches = A::command().after_help(help(groups)).get_matches();
+    A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// The settings given in `env`, as `NAME=value`, secrets as `NAME=<redacted>`; the rest are
@@ -208,7 +214,7 @@ mod tests {
             in_force(&env, &[TEMPORAL]),
             "SHOP_TASK_QUEUE=q SHOP_PAYLOAD_KEYS=<redacted>"
         );
-        assert!(help("x", &[TEMPORAL, WORKER]).contains("SHOP_METRICS_ADDRESS"));
+        assert!(help(&[TEMPORAL, WORKER]).contains("SHOP_METRICS_ADDRESS"));
     }
 
     #[test]

@@ -111,7 +111,7 @@ impl CartDirectory {
                 .map_err(|_| CartsError::TimedOut)?
                 .map_err(|e| match e {
                     temporalio_client::errors::ClientError::Rpc(status) => rpc_error(status),
-                    other => CartsError::Other(other.to_string()),
+                    other => CartsError::Other(other.into()),
                 })?;
             Ok::<_, CartsError>((status, count.count() as u64))
         });

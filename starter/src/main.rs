@@ -4,7 +4,7 @@
 //! wait for the outcome, print the receipt.
 //! `starter abandon` — fill a cart, set an email, go quiet, and watch the reminder go out and
 //! the cart expire (with timings of a few seconds).
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
 use app::cart_client::{CartChange, Carts};
 use app::config::{Env, ShopConfig, TemporalConfig};
@@ -13,19 +13,34 @@ use app::domain::CheckoutRequest;
 use app::workflows::cart::CartTiming;
 use std::time::{Duration, Instant};
 
+/// One scripted shopper against a running shop; the exit code is the verdict.
+#[derive(clap::Parser)]
+#[command(name = "starter")]
+struct Args {
+    #[arg(value_enum, default_value_t = Journey::Checkout)]
+    journey: Journey,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Journey {
+    /// Fill a cart and check out.
+    Checkout,
+    /// Fill a cart, give an email and walk away (the reminder and expiry follow).
+    Abandon,
+}
+
 #[tokio::main]
 async fn main() {
     app::install_crypto_provider();
-    let mode = std::env::args().nth(1).unwrap_or_default();
+    let args = <Args as clap::Parser>::parse();
     let result = async {
         let env = Env::from_process();
         let shop = ShopConfig::from_env(&env)?;
         let client = app::temporal::connect_from_env(&TemporalConfig::from_env(&env)?).await?;
         let carts = Carts::new(client, shop);
-        match mode.as_str() {
-            "" | "checkout" => checkout_journey(&carts).await,
-            "abandon" => abandon_journey(&carts).await,
-            other => bail!("unknown mode {other:?}: use `checkout` (default) or `abandon`"),
+        match args.journey {
+            Journey::Checkout => checkout_journey(&carts).await,
+            Journey::Abandon => abandon_journey(&carts).await,
         }
     }
     .await;

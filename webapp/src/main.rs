@@ -1,26 +1,24 @@
 //! The gateway binary: configuration, a Temporal client, the HTTP server.
 use app::cart_client::Carts;
 use app::config::{Env, GatewayConfig, OrdersConfig, ShopConfig, TemporalConfig};
-use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WEBAPP, help, in_force};
+use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WEBAPP, in_force, parse_args};
 use app::visibility::CartDirectory;
 use std::net::TcpListener;
 use webapp::operator::OperatorState;
 use webapp::startup::{Application, Settings};
 
-const ABOUT: &str =
-    "webapp: the shop's HTTP gateway (storefront, cart API, orders, operator routes) in front of Temporal.
-
-Usage: webapp            serve until SIGINT/SIGTERM, then drain";
+/// The shop's HTTP gateway (storefront, cart API, orders, operator routes) in front of
+/// Temporal; serves until SIGINT or SIGTERM, then drains.
+#[derive(clap::Parser)]
+#[command(name = "webapp")]
+struct Args {}
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     app::install_crypto_provider();
     app::telemetry::init();
     let groups = [TEMPORAL, SHOP, WEBAPP, ORDERS, TRACES];
-    if std::env::args().any(|a| a == "--help" || a == "-h") {
-        print!("{}", help(ABOUT, &groups));
-        return Ok(());
-    }
+    let _: Args = parse_args(&groups);
     let env = Env::from_process();
     tracing::info!(settings = %in_force(&env, &groups), "webapp settings in force (the rest at their defaults)");
     let traces = app::traces::Tracing::install("shop-webapp", &env)?;

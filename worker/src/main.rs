@@ -2,27 +2,33 @@
 //! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
 use app::activities::ShopActivities;
 use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig};
-use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WORKER, help, in_force};
+use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WORKER, in_force, parse_args};
 
-const ABOUT: &str = "worker: hosts the shop's cart and order workflows and their activities on a Temporal task queue.
+/// Hosts the shop's cart and order workflows and their activities on a Temporal task queue,
+/// until SIGINT or SIGTERM, then drains.
+#[derive(clap::Parser)]
+#[command(name = "worker")]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-Usage: worker            run until SIGINT/SIGTERM, then drain
-       worker migrate    apply the order store's migrations and exit";
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Apply the order store's migrations and exit (they also run at start).
+    Migrate,
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     app::install_crypto_provider();
     app::telemetry::init();
     let settings = [TEMPORAL, SHOP, WORKER, ORDERS, TRACES];
-    if std::env::args().any(|a| a == "--help" || a == "-h") {
-        print!("{}", help(ABOUT, &settings));
-        return Ok(());
-    }
+    let args: Args = parse_args(&settings);
     let env = Env::from_process();
     tracing::info!(settings = %in_force(&env, &settings), "worker settings in force (the rest at their defaults)");
     let shop = ShopConfig::from_env(&env)?;
-    if std::env::args().nth(1).as_deref() == Some("migrate") {
-        // `worker migrate`: apply the order store's migrations and exit (they also run at start).
+    if let Some(Command::Migrate) = args.command {
         OrdersConfig::from_env(&env, &shop.data_dir)?.store().await?;
         println!("order store migrated");
         return Ok(());

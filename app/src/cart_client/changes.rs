@@ -117,7 +117,7 @@ impl Carts {
                 WorkflowUpdateWithStartError::Start(WorkflowStartError::Rpc(status)) => rpc_error(status),
                 WorkflowUpdateWithStartError::Update(e) => update_error(e),
                 WorkflowUpdateWithStartError::Rpc(status) => rpc_error(status),
-                other => CartsError::Other(other.to_string()),
+                other => CartsError::Other(other.into()),
             })
     }
 

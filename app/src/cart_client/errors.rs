@@ -30,8 +30,9 @@ pub enum CartsError {
     /// A listing's `after` is not a cursor a previous page returned.
     #[error("not a cursor from a previous page")]
     BadCursor,
+    /// Kept whole, so a log of it shows the chain of causes.
     #[error("unexpected Temporal error: {0}")]
-    Other(String),
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// How far the RPC's own deadline trails ours, so ours is the one that fires.
@@ -66,7 +67,7 @@ pub(crate) fn rpc_error(status: tonic::Status) -> CartsError {
         Code::Internal if status.message().contains("h2") || status.message().contains("transport") => {
             CartsError::Unavailable(status.message().to_owned())
         }
-        _ => CartsError::Other(format!("{:?}: {}", status.code(), status.message())),
+        _ => CartsError::Other(Box::new(status)),
     }
 }
 
@@ -74,7 +75,7 @@ pub(super) fn signal_error(err: WorkflowInteractionError) -> CartsError {
     match err {
         WorkflowInteractionError::NotFound(_) => CartsError::NotFound,
         WorkflowInteractionError::Rpc(status) => rpc_error(status),
-        other => CartsError::Other(other.to_string()),
+        other => CartsError::Other(other.into()),
     }
 }
 
@@ -84,6 +85,6 @@ pub(super) fn update_error(err: WorkflowUpdateError) -> CartsError {
         WorkflowUpdateError::NotFound(_) => CartsError::NotFound,
         WorkflowUpdateError::Failed(failure) => CartsError::Refused(Refusal::parse(&failure.message)),
         WorkflowUpdateError::Rpc(status) => rpc_error(status),
-        other => CartsError::Other(other.to_string()),
+        other => CartsError::Other(other.into()),
     }
 }

@@ -122,7 +122,7 @@ impl Carts {
                 .map_err(|e| match e {
                     WorkflowStartError::AlreadyStarted { .. } => CartsError::AlreadyExists,
                     WorkflowStartError::Rpc(status) => rpc_error(status),
-                    other => CartsError::Other(other.to_string()),
+                    other => CartsError::Other(other.into()),
                 })
         })
         .await?;
@@ -152,7 +152,7 @@ impl Carts {
                     .map_err(|e| match e {
                         WorkflowQueryError::NotFound(_) => CartsError::NotFound,
                         WorkflowQueryError::Rpc(status) => rpc_error(status),
-                        other => CartsError::Other(other.to_string()),
+                        other => CartsError::Other(other.into()),
                     })
             })
             .await;
@@ -179,7 +179,7 @@ impl Carts {
         self.handle(id)
             .get_result(WorkflowGetResultOptions::default())
             .await
-            .map_err(|e| CartsError::Other(e.to_string()))
+            .map_err(|e| CartsError::Other(e.into()))
     }
 }
 

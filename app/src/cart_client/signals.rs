@@ -103,7 +103,7 @@ impl Carts {
             started.map(|_| ()).map_err(|e| match e {
                 WorkflowStartError::AlreadyStarted { .. } => CartsError::Closed,
                 WorkflowStartError::Rpc(status) => rpc_error(status),
-                other => CartsError::Other(other.to_string()),
+                other => CartsError::Other(other.into()),
             })
         })
         .await

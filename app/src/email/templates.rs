@@ -1,37 +1,46 @@
-//! The two messages the shop sends. Plain text and a minimal HTML twin, both listing the cart.
+//! The two messages the shop sends: plain text and an HTML twin, both listing the cart, from
+//! the templates in `app/templates/email/` (askama, checked at compile time). The HTML ones
+//! escape what they insert, so a product name or a link cannot add markup.
 use super::Message;
 use crate::cart::CartView;
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "email/reminder.txt")]
+struct ReminderText<'a> {
+    cart: &'a CartView,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/reminder.html")]
+struct ReminderHtml<'a> {
+    cart: &'a CartView,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/confirmation.txt")]
+struct ConfirmationText<'a> {
+    cart: &'a CartView,
+    payment_ref: &'a str,
+    storefront: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/confirmation.html")]
+struct ConfirmationHtml<'a> {
+    cart: &'a CartView,
+    payment_ref: &'a str,
+}
+
+/// The templates only print strings and numbers, which cannot fail to render.
+fn render(template: &impl Template) -> String {
+    template.render().expect("an email template renders any cart")
+}
 
 fn link(storefront: &str, cart: &CartView) -> String {
     format!("{}/?cart={}", storefront.trim_end_matches('/'), cart.id)
-}
-
-fn lines_text(cart: &CartView) -> String {
-    cart.lines
-        .iter()
-        .map(|l| format!("  {} x {} @ {} = {}\n", l.quantity, l.name, l.unit_price, l.line_total))
-        .collect()
-}
-
-fn lines_html(cart: &CartView) -> String {
-    cart.lines
-        .iter()
-        .map(|l| {
-            format!(
-                "<li>{} &times; {} &mdash; {}</li>",
-                l.quantity,
-                escape(&l.name),
-                l.line_total
-            )
-        })
-        .collect()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 pub fn reminder(to: &str, cart: &CartView, storefront: &str) -> Message {
@@ -39,17 +48,8 @@ pub fn reminder(to: &str, cart: &CartView, storefront: &str) -> Message {
     Message {
         to: to.to_owned(),
         subject: "You left something in your cart".into(),
-        text: format!(
-            "Your cart is still waiting for you:\n\n{}\nTotal: {}\n\nPick up where you left off: {url}\n",
-            lines_text(cart),
-            cart.total
-        ),
-        html: format!(
-            "<p>Your cart is still waiting for you:</p><ul>{}</ul><p>Total: <b>{}</b></p><p><a href=\"{}\">Return to your cart</a></p>",
-            lines_html(cart),
-            cart.total,
-            escape(&url)
-        ),
+        text: render(&ReminderText { cart, url: &url }),
+        html: render(&ReminderHtml { cart, url: &url }),
         tag: "abandoned-cart",
     }
 }
@@ -58,18 +58,51 @@ pub fn confirmation(to: &str, cart: &CartView, payment_ref: &str, storefront: &s
     Message {
         to: to.to_owned(),
         subject: format!("Your order is confirmed ({})", cart.total),
-        text: format!(
-            "Thank you for your order.\n\n{}\nTotal charged: {}\nPayment reference: {payment_ref}\n\n{}\n",
-            lines_text(cart),
-            cart.total,
-            storefront
-        ),
-        html: format!(
-            "<p>Thank you for your order.</p><ul>{}</ul><p>Total charged: <b>{}</b><br>Payment reference: {}</p>",
-            lines_html(cart),
-            cart.total,
-            escape(payment_ref)
-        ),
+        text: render(&ConfirmationText {
+            cart,
+            payment_ref,
+            storefront,
+        }),
+        html: render(&ConfirmationHtml { cart, payment_ref }),
         tag: "order-confirmation",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cart::{Cart, ItemChange, Limits};
+    use crate::catalogue::Catalogue;
+    use crate::domain::CartId;
+
+    fn cart_of(name: &str) -> CartView {
+        let mut catalogue = Catalogue::embedded();
+        catalogue.products[0].name = name.into();
+        let id = catalogue.products[0].id;
+        let mut cart = Cart::default();
+        let change = ItemChange {
+            product_id: id,
+            quantity: 2,
+        };
+        cart.add(&catalogue, Limits::default(), &change).unwrap();
+        cart.view(&CartId::random())
+    }
+
+    #[test]
+    fn text_lists_the_lines_and_html_escapes_what_it_inserts() {
+        let cart = cart_of("<b>Phone</b> & co");
+        let mail = reminder("a@example.com", &cart, "http://shop.test/");
+        assert!(mail.text.contains("  2 x <b>Phone</b> & co @ "), "{}", mail.text);
+        assert!(mail.text.contains(&format!("http://shop.test/?cart={}", cart.id)));
+        assert!(
+            mail.html.contains("&#60;b&#62;Phone&#60;/b&#62; &#38; co"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.html.contains("<b>Phone"));
+        let mail = confirmation("a@example.com", &cart, "pi_\"><x>", "http://shop.test");
+        assert!(mail.text.contains("Payment reference: pi_\"><x>"));
+        assert!(mail.html.contains("pi_&#34;&#62;&#60;x&#62;"), "{}", mail.html);
+        assert!(mail.subject.contains(&cart.total));
     }
 }

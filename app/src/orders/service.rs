@@ -17,7 +17,7 @@ pub enum OrdersError {
     #[error(transparent)]
     Store(StoreError),
     #[error("Temporal: {0}")]
-    Temporal(String),
+    Temporal(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("this Idempotency-Key was already used for a different order")]
     KeyReused,
 }

@@ -20,8 +20,8 @@ pub struct TemporalOrderFlows {
     pub activity_timeout: Duration,
 }
 
-fn temporal(e: impl std::fmt::Display) -> OrdersError {
-    OrdersError::Temporal(e.to_string())
+fn temporal(e: impl std::error::Error + Send + Sync + 'static) -> OrdersError {
+    OrdersError::Temporal(Box::new(e))
 }
 
 impl OrderFlows for TemporalOrderFlows {

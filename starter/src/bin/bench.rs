@@ -5,51 +5,57 @@
 //!
 //! `bench --url http://127.0.0.1:8080 --shoppers 32 --seconds 30 --worker-pid P --webapp-pid Q`
 //! `bench --open-carts 10000 ...` instead fills that many carts (one item each) and reports RSS.
+use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
+/// Load generator: shoppers run journeys against a gateway for a while; prints latency per
+/// route, and the CPU and memory of the processes whose pids it is given.
+#[derive(clap::Parser)]
+#[command(name = "bench")]
 struct Args {
+    /// The gateway.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// Shoppers running journeys at once.
+    #[arg(long, default_value_t = 32)]
     shoppers: usize,
+    #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// Instead of journeys: open this many carts and leave them open (memory per open cart).
+    #[arg(long)]
     open_carts: Option<usize>,
-    pids: Vec<(&'static str, u32)>,
+    #[arg(long)]
+    worker_pid: Option<u32>,
+    #[arg(long)]
+    webapp_pid: Option<u32>,
+    #[arg(long)]
+    temporal_pid: Option<u32>,
     /// Where to read sample carts' histories from, to count events and workflow tasks.
+    #[arg(long = "temporal-address")]
     temporal: Option<String>,
 }
 
-fn args() -> Args {
-    let mut a = Args {
-        url: "http://127.0.0.1:8080".into(),
-        shoppers: 32,
-        seconds: 30,
-        open_carts: None,
-        pids: vec![],
-        temporal: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--url" => a.url = value(),
-            "--shoppers" => a.shoppers = value().parse().expect("--shoppers N"),
-            "--seconds" => a.seconds = value().parse().expect("--seconds N"),
-            "--open-carts" => a.open_carts = Some(value().parse().expect("--open-carts N")),
-            "--worker-pid" => a.pids.push(("worker", value().parse().expect("--worker-pid PID"))),
-            "--webapp-pid" => a.pids.push(("webapp", value().parse().expect("--webapp-pid PID"))),
-            "--temporal-address" => a.temporal = Some(value()),
-            "--temporal-pid" => a.pids.push(("temporal", value().parse().expect("--temporal-pid PID"))),
-            other => panic!("unknown flag {other}"),
-        }
+impl Args {
+    /// The processes measured, by name.
+    fn pids(&self) -> Vec<(&'static str, u32)> {
+        [
+            ("worker", self.worker_pid),
+            ("webapp", self.webapp_pid),
+            ("temporal", self.temporal_pid),
+        ]
+        .into_iter()
+        .filter_map(|(name, pid)| Some((name, pid?)))
+        .collect()
     }
-    a
 }
 
 #[derive(Default)]
 struct Stats {
-    latencies: BTreeMap<&'static str, Vec<Duration>>,
+    /// Microseconds per route.
+    latencies: BTreeMap<&'static str, Histogram<u64>>,
     errors: BTreeMap<String, usize>,
     /// Carts of completed journeys, a few of which have their histories counted.
     journeys: Vec<String>,
@@ -62,7 +68,11 @@ async fn call(stats: &Shared, route: &'static str, req: reqwest::RequestBuilder)
     let result = req.send().await;
     let elapsed = started.elapsed();
     let mut s = stats.lock().await;
-    s.latencies.entry(route).or_default().push(elapsed);
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    s.latencies
+        .entry(route)
+        .or_insert_with(|| Histogram::new(3).expect("3 significant digits is valid"))
+        .saturating_record(micros);
     match result {
         Ok(r) if r.status().is_success() => {
             drop(s);
@@ -145,20 +155,19 @@ fn usage(pid: u32) -> Option<(f64, f64)> {
     Some((ticks / 100.0, hwm_kb / 1024.0))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx].as_secs_f64() * 1000.0
-}
-
 #[tokio::main]
 async fn main() {
-    let args = args();
+    let args = <Args as clap::Parser>::parse();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.shoppers * 2)
         .build()
         .unwrap();
     let stats: Shared = Arc::default();
-    let before: Vec<_> = args.pids.iter().map(|(name, pid)| (*name, *pid, usage(*pid))).collect();
+    let before: Vec<_> = args
+        .pids()
+        .into_iter()
+        .map(|(name, pid)| (name, pid, usage(pid)))
+        .collect();
     let started = Instant::now();
 
     if let Some(total) = args.open_carts {
@@ -207,7 +216,7 @@ async fn main() {
 
     let elapsed = started.elapsed().as_secs_f64();
     let stats = stats.lock().await;
-    let requests: usize = stats.latencies.values().map(Vec::len).sum();
+    let requests: u64 = stats.latencies.values().map(Histogram::len).sum();
     let errors: usize = stats.errors.values().sum();
     println!(
         "shoppers {}  elapsed {elapsed:.1} s  requests {requests}  errors {errors}",
@@ -218,16 +227,15 @@ async fn main() {
         "{:<24} {:>7} {:>9} {:>9} {:>9} {:>9}",
         "route", "count", "p50 ms", "p95 ms", "p99 ms", "max ms"
     );
+    let ms = |micros: u64| micros as f64 / 1000.0;
     for (route, lat) in &stats.latencies {
-        let mut sorted = lat.clone();
-        sorted.sort();
         println!(
             "{route:<24} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
-            sorted.len(),
-            percentile(&sorted, 0.50),
-            percentile(&sorted, 0.95),
-            percentile(&sorted, 0.99),
-            percentile(&sorted, 1.0)
+            lat.len(),
+            ms(lat.value_at_quantile(0.50)),
+            ms(lat.value_at_quantile(0.95)),
+            ms(lat.value_at_quantile(0.99)),
+            ms(lat.max())
         );
     }
     for (what, count) in &stats.errors {
