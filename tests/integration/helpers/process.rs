@@ -178,27 +178,31 @@ pub struct StripeEmulator {
 
 impl StripeEmulator {
     pub async fn start(dir: &Path) -> Option<Self> {
-        let python = tool("python")?;
-        let port = free_port();
         let state = dir.join("stripe");
         std::fs::create_dir_all(&state).unwrap();
-        let script = workspace_root().join("tools/stripe_emulator.py");
-        let args = [
-            script.to_str().unwrap(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--state-dir",
-            state.to_str().unwrap(),
-        ];
-        let proc = ChildProc::spawn(&python, &args, &[], &dir.join("stripe.log"));
-        wait_for_port(port, "Stripe emulator").await;
-        Some(Self {
-            _proc: proc,
-            url: format!("http://127.0.0.1:{port}"),
-        })
+        let state = state.to_str().unwrap();
+        let (proc, url) = python_tool(
+            "stripe_emulator.py",
+            &["--host", "127.0.0.1", "--state-dir", state],
+            dir,
+        )
+        .await?;
+        Some(Self { _proc: proc, url })
     }
+}
+
+/// Runs `tools/<script>` from the venv on a free port (`--port`), its output in the test's
+/// folder; answers once the port is open, with the process and its `http://` address.
+async fn python_tool(script: &str, args: &[&str], dir: &Path) -> Option<(ChildProc, String)> {
+    let python = tool("python")?;
+    let port = free_port().to_string();
+    let path = workspace_root().join("tools").join(script);
+    let mut all = vec![path.to_str().unwrap(), "--port", &port];
+    all.extend_from_slice(args);
+    let log = dir.join(script.replace(".py", ".log"));
+    let proc = ChildProc::spawn(&python, &all, &[], &log);
+    wait_for_port(port.parse().unwrap(), script).await;
+    Some((proc, format!("http://127.0.0.1:{port}")))
 }
 
 /// tools/otlp_collector.py: takes the binaries' OTLP/HTTP trace exports and keeps each span as
@@ -211,22 +215,11 @@ pub struct Collector {
 
 impl Collector {
     pub async fn start(dir: &Path) -> Option<Self> {
-        let python = tool("python")?;
-        let port = free_port();
         let spans = dir.join("spans.jsonl");
-        let script = workspace_root().join("tools/otlp_collector.py");
-        let args = [
-            script.to_str().unwrap(),
-            "--port",
-            &port.to_string(),
-            "--out",
-            spans.to_str().unwrap(),
-        ];
-        let proc = ChildProc::spawn(&python, &args, &[], &dir.join("collector.log"));
-        wait_for_port(port, "the OTLP collector").await;
+        let (proc, url) = python_tool("otlp_collector.py", &["--out", spans.to_str().unwrap()], dir).await?;
         Some(Self {
             _proc: proc,
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             spans,
         })
     }
