@@ -5,6 +5,7 @@
 use crate::helpers::{ChildProc, TestApp, eventually, free_port, process_wait};
 use reqwest::StatusCode;
 use serde_json::json;
+use starter::shop_client::ShopClient;
 use std::time::Duration;
 
 const ORDERS: &str = "test-orders-token";
@@ -64,28 +65,16 @@ async fn worker_and_gateway_metrics_move_with_a_journey() {
     process_wait(metrics_port, "the worker's metrics").await;
     let (url, http) = (format!("http://127.0.0.1:{port}"), reqwest::Client::new());
 
+    let shop = ShopClient::with_http(url.clone(), http.clone());
     let new_cart = || async {
-        let r = http.post(format!("{url}/cart")).send().await.unwrap();
-        let body: serde_json::Value = r.json().await.unwrap();
-        let id = body["workflowID"].as_str().unwrap().to_owned();
-        let r = http
-            .put(format!("{url}/cart/{id}/add"))
-            .json(&json!({"product_id": 1, "quantity": 1}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        let id = shop.new_cart().await.unwrap().cart_id().unwrap().to_owned();
+        assert_eq!(shop.add(&id, 1, 1).await.unwrap().status, StatusCode::OK);
         id
     };
     // One cart left alone after its email: a reminder. One declined, then paid.
     let quiet = new_cart().await;
-    let r = http
-        .put(format!("{url}/cart/{quiet}/email"))
-        .json(&json!({"Email": "quiet@example.com"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let r = shop.set_email(&quiet, "quiet@example.com").await.unwrap();
+    assert_eq!(r.status, StatusCode::OK);
     let paid = new_cart().await;
     let checkout = |card: Option<&'static str>| {
         let mut body = json!({"Email": "metrics@example.com"});

@@ -2,6 +2,7 @@
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use starter::shop_client::ShopClient;
 use webapp::startup::{Application, Settings};
 
 /// The bearer token the test gateways require for `/orders`.
@@ -75,20 +76,20 @@ impl Api {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The shopper's side of this gateway, typed.
+    pub(crate) fn shop(&self) -> ShopClient {
+        ShopClient::with_http(self.base.clone(), self.http.clone())
+    }
+
     pub(crate) async fn new_cart(&self) -> String {
-        let r = self.http.post(format!("{}/cart", self.base)).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let body: Value = r.json().await.unwrap();
-        body["workflowID"].as_str().unwrap().to_owned()
+        let made = self.shop().new_cart().await.unwrap();
+        assert_eq!(made.status, StatusCode::CREATED);
+        made.cart_id().unwrap().to_owned()
     }
 
     pub(crate) async fn add(&self, id: &str, product: u32, qty: u32) -> (StatusCode, Value) {
-        self.put(
-            &format!("/cart/{id}/add"),
-            &json!({"ProductId": product, "Quantity": qty}).to_string(),
-            None,
-        )
-        .await
+        let added = self.shop().add(id, product, qty).await.unwrap();
+        (added.status, added.body)
     }
 }
 

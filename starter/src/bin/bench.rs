@@ -6,6 +6,7 @@
 //! `bench --url http://127.0.0.1:8080 --shoppers 32 --seconds 30 --worker-pid P --webapp-pid Q`
 //! `bench --open-carts 10000 ...` instead fills that many carts (one item each) and reports RSS.
 use hdrhistogram::Histogram;
+use starter::shop_client::{Answer, ShopClient};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,9 +64,14 @@ struct Stats {
 
 type Shared = Arc<Mutex<Stats>>;
 
-async fn call(stats: &Shared, route: &'static str, req: reqwest::RequestBuilder) -> Option<serde_json::Value> {
+/// Times one call under `route` and counts what was not a success.
+async fn call(
+    stats: &Shared,
+    route: &'static str,
+    request: impl Future<Output = reqwest::Result<Answer>>,
+) -> Option<serde_json::Value> {
     let started = Instant::now();
-    let result = req.send().await;
+    let result = request.await;
     let elapsed = started.elapsed();
     let mut s = stats.lock().await;
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
@@ -74,12 +80,9 @@ async fn call(stats: &Shared, route: &'static str, req: reqwest::RequestBuilder)
         .or_insert_with(|| Histogram::new(3).expect("3 significant digits is valid"))
         .saturating_record(micros);
     match result {
-        Ok(r) if r.status().is_success() => {
-            drop(s);
-            r.json().await.ok()
-        }
-        Ok(r) => {
-            *s.errors.entry(format!("{route}: {}", r.status())).or_default() += 1;
+        Ok(a) if a.status.is_success() => Some(a.body),
+        Ok(a) => {
+            *s.errors.entry(format!("{route}: {}", a.status)).or_default() += 1;
             None
         }
         Err(e) => {
@@ -90,30 +93,17 @@ async fn call(stats: &Shared, route: &'static str, req: reqwest::RequestBuilder)
 }
 
 /// One shopper's visit: the route mix of the benchmark.
-async fn journey(http: &reqwest::Client, base: &str, stats: &Shared, n: usize) -> Option<()> {
-    let created = call(stats, "POST /cart", http.post(format!("{base}/cart"))).await?;
+async fn journey(shop: &ShopClient, stats: &Shared, n: usize) -> Option<()> {
+    let created = call(stats, "POST /cart", shop.new_cart()).await?;
     let id = created["workflowID"].as_str()?.to_owned();
-    let cart = format!("{base}/cart/{id}");
     for product in 0..3u32 {
-        let body = serde_json::json!({ "ProductId": product, "Quantity": 1 });
-        call(stats, "PUT /cart/{id}/add", http.put(format!("{cart}/add")).json(&body)).await?;
+        call(stats, "PUT /cart/{id}/add", shop.add(&id, product, 1)).await?;
     }
-    call(stats, "GET /cart/{id}", http.get(&cart)).await?;
-    let body = serde_json::json!({ "ProductId": 1, "Quantity": 1 });
-    call(
-        stats,
-        "PUT /cart/{id}/remove",
-        http.put(format!("{cart}/remove")).json(&body),
-    )
-    .await?;
-    call(stats, "GET /cart/{id}", http.get(&cart)).await?;
-    let body = serde_json::json!({ "Email": format!("shopper{n}@example.com") });
-    call(
-        stats,
-        "PUT /cart/{id}/email",
-        http.put(format!("{cart}/email")).json(&body),
-    )
-    .await?;
+    call(stats, "GET /cart/{id}", shop.get(&id)).await?;
+    call(stats, "PUT /cart/{id}/remove", shop.remove(&id, 1, 1)).await?;
+    call(stats, "GET /cart/{id}", shop.get(&id)).await?;
+    let email = format!("shopper{n}@example.com");
+    call(stats, "PUT /cart/{id}/email", shop.set_email(&id, &email)).await?;
     stats.lock().await.journeys.push(id);
     Some(())
 }
@@ -162,6 +152,7 @@ async fn main() {
         .pool_max_idle_per_host(args.shoppers * 2)
         .build()
         .unwrap();
+    let shop = ShopClient::with_http(args.url.clone(), http);
     let stats: Shared = Arc::default();
     let before: Vec<_> = args
         .pids()
@@ -175,18 +166,12 @@ async fn main() {
         let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let tasks: Vec<_> = (0..args.shoppers)
             .map(|_| {
-                let (http, stats, base, next) = (http.clone(), stats.clone(), args.url.clone(), next.clone());
+                let (shop, stats, next) = (shop.clone(), stats.clone(), next.clone());
                 tokio::spawn(async move {
                     while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
-                        if let Some(c) = call(&stats, "POST /cart", http.post(format!("{base}/cart"))).await {
+                        if let Some(c) = call(&stats, "POST /cart", shop.new_cart()).await {
                             let id = c["workflowID"].as_str().unwrap_or_default().to_owned();
-                            let body = serde_json::json!({ "ProductId": 0, "Quantity": 1 });
-                            call(
-                                &stats,
-                                "PUT /cart/{id}/add",
-                                http.put(format!("{base}/cart/{id}/add")).json(&body),
-                            )
-                            .await;
+                            call(&stats, "PUT /cart/{id}/add", shop.add(&id, 0, 1)).await;
                         }
                     }
                 })
@@ -199,11 +184,11 @@ async fn main() {
         let deadline = started + Duration::from_secs(args.seconds);
         let tasks: Vec<_> = (0..args.shoppers)
             .map(|i| {
-                let (http, stats, base) = (http.clone(), stats.clone(), args.url.clone());
+                let (shop, stats) = (shop.clone(), stats.clone());
                 tokio::spawn(async move {
                     let mut n = i;
                     while Instant::now() < deadline {
-                        journey(&http, &base, &stats, n).await;
+                        journey(&shop, &stats, n).await;
                         n += 1000;
                     }
                 })
