@@ -43,6 +43,19 @@ pub async fn wait_for_port(port: u16, what: &str) {
     }
 }
 
+/// Waits for `proc` to open `port`: `false` once it has exited instead (a port it wanted was
+/// taken) or 30 s have passed, so the caller can try again rather than wait out a dead server.
+async fn came_up(proc: &mut ChildProc, port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if !proc.running() || Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    proc.running()
+}
+
 /// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing behind.
 pub struct ChildProc {
     child: Child,
@@ -109,8 +122,10 @@ impl TemporalServer {
         for _ in 0..3 {
             let port = free_port();
             let mut proc = Self::launch(port, &db, &log)?;
-            wait_for_port(port, "Temporal").await;
-            if proc.running() && app::temporal::connect(&format!("127.0.0.1:{port}")).await.is_ok() && proc.running() {
+            if came_up(&mut proc, port).await
+                && app::temporal::connect(&format!("127.0.0.1:{port}")).await.is_ok()
+                && proc.running()
+            {
                 return Some(Self { proc, port, db, log });
             }
             eprintln!("Temporal on port {port} did not come up; trying another port");
