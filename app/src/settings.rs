@@ -196,11 +196,27 @@ pub fn in_force(env: &Env, groups: &[&[Setting]]) -> String {
         .flat_map(|g| g.iter())
         .filter_map(|setting| {
             let value = env.get(setting.name)?;
-            let shown = if setting.secret { "<redacted>" } else { value };
+            let shown = if setting.secret {
+                "<redacted>".into()
+            } else {
+                without_credentials(value)
+            };
             Some(format!("{}={shown}", setting.name))
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `value` with the credentials of a URL in it (`scheme://user:pass@host`) hidden: a setting
+/// that is no secret itself (a collector's endpoint, say) can still name one.
+pub fn without_credentials(value: &str) -> std::borrow::Cow<'_, str> {
+    if let Some((scheme, rest)) = value.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && !userinfo.contains('/')
+    {
+        return format!("{scheme}://<redacted>@{host}").into();
+    }
+    value.into()
 }
 
 #[cfg(test)]
@@ -215,6 +231,21 @@ mod tests {
             "SHOP_TASK_QUEUE=q SHOP_PAYLOAD_KEYS=<redacted>"
         );
         assert!(help(&[TEMPORAL, WORKER]).contains("SHOP_METRICS_ADDRESS"));
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_hidden() {
+        assert_eq!(
+            without_credentials("https://user:pa55@otel.example.com/v1"),
+            "https://<redacted>@otel.example.com/v1"
+        );
+        assert_eq!(without_credentials("http://127.0.0.1:4318"), "http://127.0.0.1:4318");
+        assert_eq!(without_credentials("http://host/a@b"), "http://host/a@b");
+        let env = Env::from_pairs([("OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:p@c:4318")]);
+        assert_eq!(
+            in_force(&env, &[TRACES]),
+            "OTEL_EXPORTER_OTLP_ENDPOINT=http://<redacted>@c:4318"
+        );
     }
 
     #[test]

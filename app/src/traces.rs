@@ -44,10 +44,15 @@ impl Tracing {
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .build()
-                .map_err(|e| anyhow::anyhow!("OTLP exporter for {endpoint}: {e}"))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "OTLP exporter for {}: {e}",
+                        crate::settings::without_credentials(endpoint)
+                    )
+                })?;
             let batches = BatchSpanProcessor::builder(exporter).build();
             provider = provider.with_span_processor(WorkflowSpanProcessor::new(batches));
-            tracing::info!(%endpoint, "exporting traces over OTLP/HTTP");
+            tracing::info!(endpoint = %crate::settings::without_credentials(endpoint), "exporting traces over OTLP/HTTP");
         }
         let provider = provider.build();
         opentelemetry::global::set_tracer_provider(provider.clone());
