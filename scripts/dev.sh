@@ -149,7 +149,7 @@ cat <<MSG
   Email outbox      $DATA/outbox
   Traces            $traces
   Orders database   ${DATABASE_URL:-$DATA/orders.db (SQLite)}
-  Play a shopper    TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT cargo run -p starter [abandon]
+  Play a shopper    cargo run -p starter -- --gateway http://127.0.0.1:$HTTP_PORT [abandon]
 
   Ctrl-C stops everything.
 MSG

@@ -1,5 +1,6 @@
 //! Domain and durable logic of a shop whose every shopping cart is a long-lived Temporal workflow.
-//! No HTTP here: the gateway (`webapp`), the `worker` and the `starter` only wire these pieces.
+//! No HTTP here: the gateway (`webapp`) and the `worker` only wire these pieces, and the
+//! `starter` plays a shopper against the gateway.
 //!
 //! # Layout
 //! - [`domain`]: newtypes input is parsed into at the edge (`CartId`, `Email`, `Quantity`, `Cents`).

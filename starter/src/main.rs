@@ -1,16 +1,14 @@
-//! Plays one scripted shopper against a running stack; the exit code is the verdict.
+//! Plays one scripted shopper against a running shop's gateway, over the same HTTP API a
+//! storefront uses; the exit code is the verdict.
 //!
 //! `starter` — new cart, add two products, remove one, set an email, read the cart, check out,
 //! wait for the outcome, print the receipt.
 //! `starter abandon` — fill a cart, set an email, go quiet, and watch the reminder go out and
-//! the cart expire (with timings of a few seconds).
-use anyhow::{Context, ensure};
-use app::cart::{CartStatus, CartView, EmailChange, ItemChange};
-use app::cart_client::{CartChange, Carts};
-use app::config::{Env, ShopConfig, TemporalConfig};
-use app::domain::CartId;
-use app::domain::CheckoutRequest;
-use app::workflows::cart::CartTiming;
+//! the cart expire, as soon as the shop's `SHOP_REMINDER_AFTER` and `SHOP_CART_TTL` say.
+use anyhow::{Context, bail, ensure};
+use app::cart::{CartStatus, CartView};
+use app::catalogue::Catalogue;
+use starter::shop_client::{Answer, ShopClient};
 use std::time::{Duration, Instant};
 
 /// One scripted shopper against a running shop; the exit code is the verdict.
@@ -19,6 +17,12 @@ use std::time::{Duration, Instant};
 struct Args {
     #[arg(value_enum, default_value_t = Journey::Checkout)]
     journey: Journey,
+    /// The shop's gateway (what `scripts/dev.sh` serves).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    gateway: String,
+    /// How long to wait for what the shop does on its own (a payment, a reminder, expiry).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    wait: Duration,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -31,19 +35,12 @@ enum Journey {
 
 #[tokio::main]
 async fn main() {
-    app::install_crypto_provider();
     let args = <Args as clap::Parser>::parse();
-    let result = async {
-        let env = Env::from_process();
-        let shop = ShopConfig::from_env(&env)?;
-        let client = app::temporal::connect_from_env(&TemporalConfig::from_env(&env)?).await?;
-        let carts = Carts::new(client, shop);
-        match args.journey {
-            Journey::Checkout => checkout_journey(&carts).await,
-            Journey::Abandon => abandon_journey(&carts).await,
-        }
-    }
-    .await;
+    let shop = ShopClient::new(&args.gateway);
+    let result = match args.journey {
+        Journey::Checkout => checkout_journey(&shop, args.wait).await,
+        Journey::Abandon => abandon_journey(&shop, args.wait).await,
+    };
     if let Err(e) = result {
         eprintln!("FAILED: {e:#}");
         std::process::exit(1);
@@ -59,65 +56,63 @@ fn step(what: &str, cart: &CartView) {
     );
 }
 
-/// Applies one change and prints the cart it leaves.
-async fn apply(carts: &Carts, id: &CartId, change: CartChange, what: &str) -> anyhow::Result<CartView> {
-    let cart = carts.change(id, change, None).await.with_context(|| what.to_owned())?;
+/// The cart a successful answer carries, printed as `what`'s outcome.
+fn cart_of(answer: reqwest::Result<Answer>, what: &str) -> anyhow::Result<CartView> {
+    let answer = answer.with_context(|| format!("{what}: the gateway did not answer"))?;
+    ensure!(answer.status.is_success(), "{what}: {}", answer.error());
+    let cart = answer
+        .cart()
+        .with_context(|| format!("{what}: no cart in {}", answer.body))?;
     step(what, &cart);
     Ok(cart)
 }
 
-async fn checkout_journey(carts: &Carts) -> anyhow::Result<()> {
-    let cart = carts.mint();
-    let id = cart.id.clone();
+/// A new cart's id.
+async fn new_cart(shop: &ShopClient) -> anyhow::Result<String> {
+    let made = shop.new_cart().await.context("the gateway did not answer")?;
+    ensure!(made.status.is_success(), "new cart: {}", made.error());
+    let id = made.cart_id().context("no cart id in the answer")?.to_owned();
     println!("cart {id}");
-    let (first, second) = {
-        let p = &carts.shop().catalogue.products;
-        ensure!(p.len() >= 2, "the catalogue needs two products");
-        (p[0].clone(), p[1].clone())
-    };
-    apply(
-        carts,
-        &id,
-        CartChange::Add(ItemChange {
-            product_id: first.id,
-            quantity: 1,
-        }),
-        &format!("add 1 x {}", first.name),
-    )
-    .await?;
-    let cart = apply(
-        carts,
-        &id,
-        CartChange::Add(ItemChange {
-            product_id: second.id,
-            quantity: 2,
-        }),
-        &format!("add 2 x {}", second.name),
-    )
-    .await?;
-    ensure!(cart.lines.len() == 2, "expected two lines, got {:?}", cart.lines);
-    apply(
-        carts,
-        &id,
-        CartChange::Remove(ItemChange {
-            product_id: first.id,
-            quantity: 1,
-        }),
-        &format!("remove {}", first.name),
-    )
-    .await?;
-    apply(
-        carts,
-        &id,
-        CartChange::Email(EmailChange {
-            email: "shopper@example.com".into(),
-        }),
-        "set email",
-    )
-    .await?;
+    Ok(id)
+}
 
-    let cart = carts.get(&id).await?;
-    step("read cart", &cart);
+/// Reads the cart until `done` holds or `wait` runs out.
+async fn until(
+    shop: &ShopClient,
+    id: &str,
+    wait: Duration,
+    what: &str,
+    done: impl Fn(&CartView) -> bool,
+) -> anyhow::Result<CartView> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let answer = shop.get(id).await.context("the gateway did not answer")?;
+        ensure!(answer.status.is_success(), "read cart: {}", answer.error());
+        let cart = answer.cart().context("no cart in the answer")?;
+        if done(&cart) {
+            step(what, &cart);
+            return Ok(cart);
+        }
+        if Instant::now() >= deadline {
+            bail!("not {what} within {}", humantime::format_duration(wait));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn checkout_journey(shop: &ShopClient, wait: Duration) -> anyhow::Result<()> {
+    let catalogue: Catalogue = shop.products().await?.parse().context("GET /products")?;
+    let [first, second, ..] = &catalogue.products[..] else {
+        bail!("the catalogue needs two products");
+    };
+    let id = new_cart(shop).await?;
+    cart_of(shop.add(&id, first.id, 1).await, &format!("add 1 x {}", first.name))?;
+    let cart = cart_of(shop.add(&id, second.id, 2).await, &format!("add 2 x {}", second.name))?;
+    ensure!(cart.lines.len() == 2, "expected two lines, got {:?}", cart.lines);
+    cart_of(shop.remove(&id, first.id, 1).await, &format!("remove {}", first.name))?;
+    cart_of(shop.set_email(&id, "shopper@example.com").await, "set email")?;
+
+    let cart = cart_of(shop.get(&id).await, "read cart")?;
     let expected = second.price_cents.times(2);
     ensure!(
         cart.lines.len() == 1 && cart.lines[0].product_id == second.id,
@@ -131,86 +126,55 @@ async fn checkout_journey(carts: &Carts) -> anyhow::Result<()> {
         expected.0
     );
 
-    let cart = carts
-        .checkout(&id, CheckoutRequest::default(), None, Duration::from_secs(60))
-        .await?
-        .context("the payment did not finish within 60 s")?;
-    step("check out", &cart);
+    // The server confirms with a test card; a payment that outlasts the gateway's wait is 202
+    // and is polled for.
+    let paid = shop
+        .checkout(&id, &serde_json::json!({ "PaymentMethod": "pm_card_visa" }))
+        .await?;
+    ensure!(
+        paid.status.is_success(),
+        "check out: {} (cart {})",
+        paid.error(),
+        paid.body["cart"]["status"]
+    );
+    let cart = until(shop, &id, wait, "checked out", |c| c.status != CartStatus::CheckingOut).await?;
     ensure!(
         cart.status == CartStatus::CheckedOut,
         "checkout ended {}: {:?}",
         cart.status.as_str(),
         cart.payment_error
     );
-    let outcome = carts.outcome(&id).await?;
-    ensure!(
-        outcome.cart.status == CartStatus::CheckedOut,
-        "workflow ended as {}",
-        outcome.cart.status.as_str()
-    );
 
     println!("\nReceipt");
-    for l in &outcome.cart.lines {
+    for l in &cart.lines {
         println!("  {} x {:<20} {:>12}", l.quantity, l.name, l.line_total);
     }
-    println!("  {:<24} {:>12}", "Total", outcome.cart.total);
-    println!("  payment {}", outcome.cart.payment_ref.as_deref().unwrap_or("?"));
+    println!("  {:<24} {:>12}", "Total", cart.total);
+    println!("  payment {}", cart.payment_ref.as_deref().unwrap_or("?"));
+    if let Some(order) = cart.order_id {
+        println!("  order {order}");
+    }
     Ok(())
 }
 
-async fn abandon_journey(carts: &Carts) -> anyhow::Result<()> {
-    let mut input = carts.input(CartId::random());
-    input.timing = CartTiming {
-        reminder_after: vec![Duration::from_secs(3)],
-        expire_after: Duration::from_secs(8),
-        ..input.timing
-    };
-    let id = input.id.clone();
-    carts.start(input).await?;
-    println!("cart {id}: reminder after 3 s of quiet, expiry after 8 s");
-    let product = carts.shop().catalogue.products[0].id;
-    apply(
-        carts,
-        &id,
-        CartChange::Add(ItemChange {
-            product_id: product,
-            quantity: 1,
-        }),
-        "add an item",
-    )
-    .await?;
-    apply(
-        carts,
-        &id,
-        CartChange::Email(EmailChange {
-            email: "forgetful@example.com".into(),
-        }),
+async fn abandon_journey(shop: &ShopClient, wait: Duration) -> anyhow::Result<()> {
+    let catalogue: Catalogue = shop.products().await?.parse().context("GET /products")?;
+    let product = catalogue.products.first().context("the catalogue is empty")?;
+    let id = new_cart(shop).await?;
+    cart_of(shop.add(&id, product.id, 1).await, "add an item")?;
+    cart_of(
+        shop.set_email(&id, "forgetful@example.com").await,
         "set email, then go quiet",
-    )
-    .await?;
+    )?;
+    println!("  (the reminder follows the shop's SHOP_REMINDER_AFTER, expiry its SHOP_CART_TTL)");
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let cart = carts.get(&id).await?;
-        if cart.reminders_sent >= 1 {
-            step("reminder sent", &cart);
-            break;
-        }
-        ensure!(Instant::now() < deadline, "no reminder within 30 s");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let outcome = carts.outcome(&id).await?;
+    until(shop, &id, wait, "reminder sent", |c| c.reminders_sent >= 1).await?;
+    let cart = until(shop, &id, wait, "expired", |c| c.status != CartStatus::Active).await?;
     ensure!(
-        outcome.cart.status == CartStatus::Expired,
+        cart.status == CartStatus::Expired,
         "cart ended as {}",
-        outcome.cart.status.as_str()
+        cart.status.as_str()
     );
-    ensure!(
-        outcome.cart.reminders_sent == 1,
-        "{} reminders were sent",
-        outcome.cart.reminders_sent
-    );
-    step("cart expired", &outcome.cart);
     println!("The reminder is in the worker's outbox (SHOP_OUTBOX_DIR, data/outbox by default).");
     Ok(())
 }

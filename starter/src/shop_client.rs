@@ -1,6 +1,8 @@
 //! A typed client for the gateway's cart API, as a storefront uses it: one place that knows the
 //! routes and their JSON, instead of each script building requests by hand.
+use app::cart::CartView;
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 #[derive(Clone)]
@@ -20,6 +22,29 @@ impl Answer {
     /// The id of the cart `POST /cart` made.
     pub fn cart_id(&self) -> Option<&str> {
         self.body["workflowID"].as_str()
+    }
+
+    /// The cart the answer carries: the body itself (`GET`, a change), a checkout's `receipt`,
+    /// or a decline's `cart`.
+    pub fn cart(&self) -> Option<CartView> {
+        ["receipt", "cart"]
+            .iter()
+            .find_map(|k| self.body.get(k).and_then(|v| serde_json::from_value(v.clone()).ok()))
+            .or_else(|| self.parse().ok())
+    }
+
+    /// The body as a `T` (`app::catalogue::Catalogue` for `GET /products`, say).
+    pub fn parse<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        T::deserialize(&self.body)
+    }
+
+    /// The error's `code` and `message` for an answer that is not a success.
+    pub fn error(&self) -> String {
+        let e = &self.body["error"];
+        match (e["code"].as_str(), e["message"].as_str()) {
+            (Some(code), Some(message)) => format!("{} {code}: {message}", self.status),
+            _ => format!("{} {}", self.status, self.body),
+        }
     }
 }
 
@@ -43,6 +68,11 @@ impl ShopClient {
     /// A request to `path` for what the typed calls do not cover (headers, raw bodies).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// `GET /products`: the catalogue, its prices in cents.
+    pub async fn products(&self) -> reqwest::Result<Answer> {
+        answer(self.request(Method::GET, "/products")).await
     }
 
     pub async fn new_cart(&self) -> reqwest::Result<Answer> {

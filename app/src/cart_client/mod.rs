@@ -1,4 +1,4 @@
-//! A typed client for carts: what the gateway, the starter and the tests use to start, change
+//! A typed client for carts: what the gateway and the tests use to start, change
 //! and read cart workflows. Carts are always addressed by id, never through the handle returned
 //! at start, because that handle is bound to the first run and continue-as-new ends it.
 //!

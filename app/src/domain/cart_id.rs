@@ -43,18 +43,7 @@ impl fmt::Debug for CartId {
     }
 }
 
-impl TryFrom<String> for CartId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<CartId> for String {
-    fn from(c: CartId) -> String {
-        c.0
-    }
-}
+parsed_from_string!(CartId);
 
 #[cfg(test)]
 mod tests {

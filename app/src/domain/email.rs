@@ -44,18 +44,7 @@ impl fmt::Debug for Email {
     }
 }
 
-impl TryFrom<String> for Email {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> String {
-        e.0
-    }
-}
+parsed_from_string!(Email);
 
 #[cfg(test)]
 mod tests {

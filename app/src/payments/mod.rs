@@ -14,6 +14,7 @@ use stripe_core::payment_intent::{
     SearchPaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
+use stripe_types::List;
 mod answers;
 
 use answers::{classify, payment_of};
@@ -213,30 +214,18 @@ impl Payments {
 
     /// PaymentIntents whose metadata has `key = value` among the newest 100. For tests and audits.
     pub async fn find_by_metadata(&self, key: &str, value: &str) -> Result<Vec<String>, PaymentError> {
-        let list = ListPaymentIntent::new()
-            .limit(100)
-            .send(&self.client)
-            .await
-            .map_err(classify)?;
-        Ok(list
-            .data
+        let intents = self.newest(ListPaymentIntent::new().limit(100)).await?;
+        Ok(intents
             .into_iter()
             .filter(|pi| pi.metadata.get(key).map(String::as_str) == Some(value))
             .map(|pi| pi.id.to_string())
             .collect())
     }
-}
 
-impl Payments {
     /// Refund ids for a PaymentIntent among the newest 100 refunds. For tests and audits.
     pub async fn refunds_for(&self, payment_intent: &str) -> Result<Vec<String>, PaymentError> {
-        let list = ListRefund::new()
-            .limit(100)
-            .send(&self.client)
-            .await
-            .map_err(classify)?;
-        Ok(list
-            .data
+        let refunds = self.newest(ListRefund::new().limit(100)).await?;
+        Ok(refunds
             .into_iter()
             .filter(|r| {
                 r.payment_intent
@@ -245,6 +234,15 @@ impl Payments {
             })
             .map(|r| r.id.to_string())
             .collect())
+    }
+
+    /// One page of what `request` lists (its `limit` says how many, newest first).
+    async fn newest<T>(&self, request: impl StripeRequest<Output = List<T>>) -> Result<Vec<T>, PaymentError>
+    where
+        List<T>: miniserde::Deserialize,
+    {
+        let page = request.customize().send(&self.client).await.map_err(classify)?;
+        Ok(page.data)
     }
 }
 
