@@ -14,7 +14,7 @@
 //! - [`metrics`]: the shop's counters and payment latency on the worker's Prometheus endpoint.
 //! - [`codes`]: every error code, with its HTTP status and the field at fault: one table.
 //! - [`config`]: settings from the environment, each failure naming its variable.
-//! - [`cart_client`]: a typed client for cart workflows (start, update, signal, query) used by every binary.
+//! - [`cart_client`]: a typed client for cart workflows (start, update, signal, query) used by the gateway and the tests.
 //! - [`settings`]: each binary's settings, for `--help` and the startup line (secrets redacted).
 //! - [`temporal`]: connecting to Temporal from its own environment variables.
 //! - [`codec`]: the payload codec that encrypts what the shop stores in Temporal.
