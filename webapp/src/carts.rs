@@ -4,10 +4,10 @@ use crate::api::{
     CartCreated, CartErrors, Declined, ErrorBody, ErrorDetail, Pending, ProductList, ProductView, Receipt, Status,
 };
 use crate::error::{ApiError, parse_json};
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange, PaymentView};
 use app::cart_client::{CartChange, Carts};
+use app::codes::Code;
 use app::domain::CartId;
 use app::domain::CheckoutRequest;
 use std::time::Duration;
@@ -211,9 +211,9 @@ async fn checkout(
             Some(p) if p.status.awaits_shopper() => pending(p.status.as_str(), Some(p)),
             _ => pending("checking_out", cart.payment.as_ref()),
         },
-        Some(cart) => HttpResponse::build(StatusCode::PAYMENT_REQUIRED).json(Declined {
+        Some(cart) => HttpResponse::build(crate::error::status(Code::PaymentDeclined)).json(Declined {
             error: ErrorDetail {
-                code: app::codes::Code::PaymentDeclined.as_str().into(),
+                code: Code::PaymentDeclined.as_str().into(),
                 message: cart
                     .payment_error
                     .clone()

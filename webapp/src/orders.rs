@@ -227,7 +227,7 @@ async fn create_order(
         lines: r.lines,
         idempotency: crate::carts::update_id(&req)?.map(|key| {
             let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            (key, app::workflows::fingerprint::fingerprint("POST /orders", &body))
+            (key, app::domain::fingerprint("POST /orders", &body))
         }),
     };
     let order = state.orders.place(&new).await?;

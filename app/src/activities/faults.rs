@@ -10,6 +10,13 @@ pub const REFUND_REFUSED: &str = "RefundRefused";
 /// The failure type a declined card is reported with; the workflow matches on it.
 pub const DECLINED: &str = "CardDeclined";
 
+/// The failure types of what no retry can fix (Stripe refused the request, the address is
+/// not one a message can go to, the order store refused the order). No workflow matches on
+/// them; they name the failure in the history for whoever reads it.
+pub const PAYMENT_REJECTED: &str = "PaymentRejected";
+pub const EMAIL_REJECTED: &str = "EmailRejected";
+pub const ORDER_REFUSED: &str = "OrderRefused";
+
 /// A payment call that failed: a decline is the shopper's business (not retried), a refused
 /// request cannot succeed on retry, anything else is retried by Temporal with the same key.
 pub(super) fn payment_failure(cart_id: &CartId, attempt: u32, e: PaymentError) -> ActivityError {
@@ -31,7 +38,7 @@ pub(super) fn stripe_fault(attempt: u32, e: PaymentError) -> ActivityError {
             tracing::debug!(attempt, "Stripe call failed; Temporal will retry");
             anyhow::Error::new(e).into()
         }
-        e => non_retryable("PaymentRejected", e.to_string()),
+        e => non_retryable(PAYMENT_REJECTED, e.to_string()),
     }
 }
 

@@ -179,7 +179,7 @@ impl ShopActivities {
                 tracing::info!(cart_id = %mail.cart.id, tag = message.tag, "email sent");
                 Ok(())
             }
-            Err(e @ MailError::Invalid(_)) => Err(non_retryable("EmailRejected", e.to_string())),
+            Err(e @ MailError::Invalid(_)) => Err(non_retryable(faults::EMAIL_REJECTED, e.to_string())),
             Err(e @ MailError::Transport(_)) => Err(anyhow::Error::new(e).into()),
         }
     }
@@ -210,7 +210,7 @@ impl ShopActivities {
             // Recording can never succeed (the cart's order is another payment's): refund now.
             e @ crate::orders::OrdersError::Refused { .. } => {
                 tracing::error!(cart_id = %req.cart.id, error = %e, "order refused");
-                non_retryable("OrderRefused", e.to_string())
+                non_retryable(faults::ORDER_REFUSED, e.to_string())
             }
             e => anyhow::Error::new(e).into(),
         })?;

@@ -6,8 +6,8 @@ use super::{CartRun, Carts, CartsError};
 use crate::cart::{CartError, CartView, EmailChange, ItemChange};
 use crate::domain::CartId;
 use crate::domain::CheckoutRequest;
+use crate::domain::{Fingerprinted, fingerprint};
 use crate::workflows::cart::CartWorkflow;
-use crate::workflows::fingerprint::{Fingerprinted, fingerprint};
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowStartError, WorkflowUpdateWithStartError};
 use temporalio_client::{

@@ -2,7 +2,6 @@
 //! SDK's timers and conditions, and every side effect is an activity.
 pub mod cart;
 pub mod failure;
-pub mod fingerprint;
 pub mod options;
 pub mod order;
 pub mod order_flows;

@@ -22,9 +22,9 @@ mod state;
 pub use input::*;
 
 use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange};
+use crate::domain::Fingerprinted;
 use crate::domain::{CheckoutRequest, PaymentEvent};
 use crate::workflows::failure::{Rejection, reject};
-use crate::workflows::fingerprint::Fingerprinted;
 use state::parse;
 use std::time::SystemTime;
 use temporalio_macros::{workflow, workflow_methods};
