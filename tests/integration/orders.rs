@@ -24,18 +24,23 @@ pub(crate) async fn postgres_database() -> Option<String> {
             return None;
         }
     };
-    // Databases of earlier test runs (another pid) are dropped; this run's stay until next time.
-    let pid = std::process::id();
+    // A database's name says when it was made. Those older than any test run are dropped, and
+    // no younger one: another test run on this machine (a second clone, CI) may be using it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let old: Vec<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'shop_test_%'")
         .fetch_all(&pool)
         .await
         .unwrap_or_default();
-    for db in old.iter().filter(|d| !d.starts_with(&format!("shop_test_{pid}_"))) {
+    let made_at = |db: &str| db.strip_prefix("shop_test_")?.split('_').next()?.parse::<u64>().ok();
+    for db in old.iter().filter(|d| made_at(d).is_some_and(|t| t + 3 * 3600 < now)) {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}")))
             .execute(&pool)
             .await;
     }
-    let name = format!("shop_test_{pid}_{:016x}", rand_u64());
+    let name = format!("shop_test_{now}_{}_{:016x}", std::process::id(), rand_u64());
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&pool)
         .await

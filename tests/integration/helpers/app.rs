@@ -4,11 +4,11 @@ use app::cart::Limits;
 use app::cart::{CartView, EmailChange, ItemChange};
 use app::cart_client::{CartChange, Carts, CartsError};
 use app::catalogue::Catalogue;
-use app::config::{ShopConfig, WorkerConfig};
+use app::config::{OrdersConfig, ShopConfig, WorkerConfig};
 use app::domain::CartId;
 use app::domain::CheckoutRequest;
 use app::email::Mailer;
-use app::orders::{OrderStore, Orders};
+use app::orders::Orders;
 use app::payments::Payments;
 use app::workflows::cart::{CartInput, CartTiming};
 use std::path::PathBuf;
@@ -97,15 +97,12 @@ impl TestApp {
         };
         let client = app::temporal::connect(&temporal.address()).await.unwrap();
         let url = opts.database_url.clone().unwrap_or_else(|| app_sqlite_url(dir.path()));
-        let store = OrderStore::connect(&url).await.unwrap();
-        let step = opts.order_step.unwrap_or(Duration::from_secs(600));
-        let flows = app::workflows::order_flows::TemporalOrderFlows {
-            client: client.clone(),
-            task_queue: task_queue.clone(),
-            step,
-            activity_timeout: Duration::from_secs(5),
+        // The order service the worker and the gateway build, over this test's store.
+        let orders_config = OrdersConfig {
+            database_url: url.clone(),
+            step: opts.order_step.unwrap_or(Duration::from_secs(600)),
         };
-        let orders = Orders::new(store, std::sync::Arc::new(flows));
+        let orders = orders_config.orders(client.clone(), &shop).await.unwrap();
         let carts = Carts::new(client, shop);
         let mut app = Self {
             worker: None,
