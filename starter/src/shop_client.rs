@@ -2,6 +2,7 @@
 //! routes and their JSON, instead of each script building requests by hand.
 use app::cart::CartView;
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -29,7 +30,7 @@ impl Answer {
     pub fn cart(&self) -> Option<CartView> {
         ["receipt", "cart"]
             .iter()
-            .find_map(|k| self.body.get(k).and_then(|v| serde_json::from_value(v.clone()).ok()))
+            .find_map(|k| self.body.get(k).and_then(|v| CartView::deserialize(v).ok()))
             .or_else(|| self.parse().ok())
     }
 
