@@ -15,7 +15,9 @@ runs localstripe's aiohttp app in-process and adds:
     parameters gets idempotency_error, and the cache survives a restart;
   * a per-instance state file, so parallel emulators never share data;
   * binding to one host instead of all interfaces;
-  * PaymentIntent search by metadata (tools/stripe_search.py);
+  * PaymentIntent search by metadata (tools/stripe_search.py), and the
+    PaymentIntent list by creation time, newest first (tools/stripe_lists.py);
+  * a declined PaymentIntent confirmed again with another card, as Stripe allows;
   * the browser's side of a card payment: a Stripe.js of our own at
     /js.stripe.com/v3/ (tools/stripe_js/v3.js), and the publishable key
     accepted where Stripe accepts it.
@@ -38,6 +40,7 @@ import time
 from aiohttp import web
 from localstripe import resources, server
 
+import stripe_lists
 import stripe_search
 
 # --- per-instance state file ------------------------------------------------
@@ -144,6 +147,11 @@ def _pi_confirm(id, payment_method=None, client_secret=None, key=None,
         if obj.status not in ('requires_payment_method',
                               'requires_confirmation'):
             raise resources.UserError(400, 'Bad request')
+        # After a decline Stripe takes another card on the same PaymentIntent (its own
+        # docs recommend that retry); localstripe keeps the failed charge and refuses.
+        if obj.latest_charge is not None and \
+                obj.latest_charge.status == 'failed':
+            obj.latest_charge = None
         obj.payment_method = payment_method
         obj._authentication_failed = False
     return _orig_pi_confirm(id, **kwargs)
@@ -471,6 +479,7 @@ def main():
     server.app.middlewares[auth] = publishable_key_middleware
     # Innermost: past auth and error handling, before localstripe's routes.
     server.app.middlewares.append(stripe_search.search_middleware)
+    server.app.middlewares.append(stripe_lists.list_middleware)
 
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     web.run_app(server.app, host=args.host, port=args.port)

@@ -11,6 +11,7 @@
 //! - [`activities`]: the workflow's side effects: charging a card and sending email.
 //! - [`orders`]: order records (SQLite or PostgreSQL via sqlx, embedded migrations) and their status rules.
 //! - [`payments`], [`email`]: the Stripe and mail clients the activities use.
+//! - [`reconcile`]: every succeeded payment ends in one order or a full refund (strays, sweeps).
 //! - [`metrics`]: the shop's counters and payment latency on the worker's Prometheus endpoint.
 //! - [`codes`]: every error code, with its HTTP status and the field at fault: one table.
 //! - [`config`]: settings from the environment, each failure naming its variable.
@@ -33,6 +34,7 @@ pub mod email;
 pub mod metrics;
 pub mod orders;
 pub mod payments;
+pub mod reconcile;
 pub mod settings;
 pub mod telemetry;
 pub mod temporal;

@@ -19,6 +19,7 @@ struct ShopMetrics {
     reminders_sent: Counter,
     refunds: Counter,
     order_transitions: Counter,
+    reconciled: Counter,
     payment_calls: HistogramDuration,
 }
 
@@ -45,6 +46,10 @@ pub fn install(meter: Arc<dyn CoreMeter>) {
         order_transitions: meter.counter(param(
             "shop_order_transitions",
             "order status changes recorded, by new status",
+        )),
+        reconciled: meter.counter(param(
+            "shop_reconciled_payments",
+            "payments the reconciler refunded (an orphan) or could not put right (unresolved)",
         )),
         payment_calls: meter.histogram_duration(param(
             "shop_payment_call_duration",
@@ -96,4 +101,9 @@ pub fn order_transition(status: &str) {
 /// `ok`, `declined` or `error`.
 pub fn payment_call(outcome: &str, took: Duration) {
     with(|m| m.payment_calls.record(took, &labels(m, &[("outcome", outcome)])));
+}
+
+/// `refunded` (an orphan payment refunded) or `unresolved` (left for an operator).
+pub fn reconciled(outcome: &str) {
+    with(|m| m.reconciled.add(1, &labels(m, &[("outcome", outcome)])));
 }

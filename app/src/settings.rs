@@ -72,6 +72,22 @@ pub const SHOP: &[Setting] = &[
         "6",
         "attempts at recording an order before refunding",
     ),
+    s(
+        "SHOP_REFUND_ATTEMPTS",
+        "10",
+        "attempts at a refund before an operator is needed",
+    ),
+    s(
+        "SHOP_RECONCILE_EVERY",
+        "15m",
+        "how often the reconciler sweeps Stripe's payments (off: never)",
+    ),
+    s(
+        "SHOP_RECONCILE_GRACE",
+        "payment wait + 10m",
+        "a payment younger than this is left to a later sweep",
+    ),
+    s("SHOP_RECONCILE_LOOKBACK", "7d", "how far back the first sweep reads"),
     s("SHOP_STOREFRONT_URL", "http://127.0.0.1:8080", "links in emails"),
     s(
         "SHOP_CONTINUE_AS_NEW_AFTER",

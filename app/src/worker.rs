@@ -1,9 +1,10 @@
 //! Builds the Temporal worker that hosts the shop's workflows and activities. The `worker`
 //! binary and the tests both call this, so they run exactly the same registration.
-use crate::activities::ShopActivities;
+use crate::activities::{ReconcileActivities, ShopActivities};
 use crate::config::WorkerConfig;
 use crate::workflows::cart::CartWorkflow;
 use crate::workflows::order::OrderWorkflow;
+use crate::workflows::reconcile::ReconcileWorkflow;
 use std::sync::Arc;
 use std::time::Duration;
 use temporalio_client::Client;
@@ -44,6 +45,7 @@ pub fn build(
     task_queue: &str,
     config: &WorkerConfig,
     activities: ShopActivities,
+    reconcile: ReconcileActivities,
 ) -> anyhow::Result<Worker> {
     let workflow_pollers = if config.autoscale_pollers {
         PollerBehavior::Autoscaling(AutoscalingOptions::builder().minimum(2).maximum(40).initial(5).build())
@@ -57,8 +59,10 @@ pub fn build(
         .sticky_queue_schedule_to_start_timeout(STICKY_QUEUE_TIMEOUT)
         .graceful_shutdown_period(Duration::from_secs(10))
         .register_activities(activities)
+        .register_activities(reconcile)
         .register_workflow::<CartWorkflow>()?
         .register_workflow::<OrderWorkflow>()?
+        .register_workflow::<ReconcileWorkflow>()?
         .build();
     Ok(Worker::new(runtime, client, options)?)
 }

@@ -31,6 +31,13 @@ impl Emulator {
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let (status, body) = self.try_post(path, form).await;
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    /// A call as the shop's server or the shopper's browser makes it, whatever it answers.
+    pub(crate) async fn try_post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.url))
@@ -40,9 +47,46 @@ impl Emulator {
             .await
             .unwrap();
         let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {body}");
-        body
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Confirms a PaymentIntent with a card, as Stripe.js does; Stripe's status code.
+    pub(crate) async fn confirm(&self, intent: &str, card: &str) -> StatusCode {
+        let path = format!("/v1/payment_intents/{intent}/confirm");
+        self.try_post(&path, &[("payment_method", card)]).await.0
+    }
+
+    /// A payment made straight at Stripe (not by the shop) carrying `cart`'s metadata, paid.
+    pub(crate) async fn pay_outside_the_shop(&self, cart: &str, cents: u64) -> String {
+        let amount = cents.to_string();
+        let pi = self
+            .post(
+                "/v1/payment_intents",
+                &[
+                    ("amount", amount.as_str()),
+                    ("currency", "usd"),
+                    ("metadata[cart_id]", cart),
+                    ("metadata[attempt]", "1"),
+                    ("payment_method", "pm_card_visa"),
+                    ("confirm", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(pi["status"], "succeeded", "{pi}");
+        pi["id"].as_str().unwrap().to_owned()
+    }
+
+    /// How many refunds Stripe holds for a PaymentIntent.
+    pub(crate) async fn refunds_of(&self, intent: &str) -> usize {
+        let r = self
+            .http
+            .get(format!("{}/v1/refunds?payment_intent={intent}&limit=100", self.url))
+            .bearer_auth("sk_test_x")
+            .send()
+            .await
+            .unwrap();
+        let list: Value = r.json().await.unwrap();
+        list["data"].as_array().unwrap().len()
     }
 
     /// Sends webhooks for this app's events to `gateway` signed with [`SECRET`].
@@ -80,7 +124,7 @@ impl Emulator {
         self.post(&path, &[("client_secret", client_secret)]).await;
     }
 
-    async fn intent(&self, id: &str) -> Value {
+    pub(crate) async fn intent(&self, id: &str) -> Value {
         let r = self
             .http
             .get(format!("{}/v1/payment_intents/{id}", self.url))
@@ -159,7 +203,7 @@ async fn checkout_needing_3ds(api: &Api, stripe: &Emulator) -> (String, String, 
     (id, intent, secret)
 }
 
-async fn settled(api: &Api, id: &str, want: &str) -> Value {
+pub(crate) async fn settled(api: &Api, id: &str, want: &str) -> Value {
     eventually(&format!("the cart to be {want}"), Duration::from_secs(30), || async {
         let (_, cart) = api.get(&format!("/cart/{id}")).await;
         (cart["status"] == want).then_some(cart)

@@ -6,6 +6,7 @@
 use crate::api::Status;
 use crate::carts::State;
 use crate::error::ApiError;
+use crate::orders::OrdersState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use app::cart_client::CartsError;
 use app::domain::{CartId, PaymentEvent, PaymentStatus};
@@ -53,20 +54,44 @@ async fn stripe_webhook(
     let Some((cart, event)) = payment_event(&event) else {
         return Ok(ignored("not a PaymentIntent outcome of a cart"));
     };
+    let succeeded = event.status == PaymentStatus::Succeeded;
+    let intent = event.intent.clone();
     match state.carts.payment_event(&cart, event).await {
-        Ok(()) => Ok(HttpResponse::Ok().json(Status {
-            status: "delivered".into(),
-        })),
+        Ok(()) => Ok(status("delivered")),
+        // A success for a cart that has ended is not that cart's to settle: unless an order
+        // records it, the reconciler refunds it.
+        Err(CartsError::NotFound | CartsError::Closed) if succeeded => {
+            if let Some(orders) = req.app_data::<web::Data<OrdersState>>()
+                && orders
+                    .orders
+                    .store
+                    .id_for_payment(&intent)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            {
+                return Ok(ignored("the cart's own payment, already an order"));
+            }
+            let carts = &state.carts;
+            app::reconcile::check_payment(carts.client(), &carts.shop().task_queue, &intent)
+                .await
+                .map_err(|e| ApiError::from(CartsError::Unavailable(e.to_string())))?;
+            tracing::info!(payment_intent = %intent, "payment of an ended cart handed to the reconciler");
+            Ok(status("reconciling"))
+        }
         Err(CartsError::NotFound | CartsError::Closed) => Ok(ignored("the cart is gone")),
         Err(e) => Err(e.into()),
     }
 }
 
+fn status(word: &str) -> HttpResponse {
+    HttpResponse::Ok().json(Status { status: word.into() })
+}
+
 fn ignored(why: &str) -> HttpResponse {
     tracing::info!(why, "webhook event acknowledged and ignored");
-    HttpResponse::Ok().json(Status {
-        status: "ignored".into(),
-    })
+    status("ignored")
 }
 
 fn unix_now() -> i64 {

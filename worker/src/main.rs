@@ -1,7 +1,10 @@
 //! The worker: reads configuration (`worker migrate` only migrates the order store), builds the activities' clients, and hosts the cart
 //! workflow on a Temporal task queue until Ctrl-C or SIGTERM, then drains and exits.
-use app::activities::ShopActivities;
-use app::config::{EmailConfig, Env, OrdersConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig};
+use app::activities::{ReconcileActivities, ShopActivities};
+use app::cart_client::Carts;
+use app::config::{
+    EmailConfig, Env, OrdersConfig, ReconcileConfig, ShopConfig, StripeConfig, TemporalConfig, WorkerConfig,
+};
 use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WORKER, in_force, parse_args};
 
 /// Hosts the shop's cart and order workflows and their activities on a Temporal task queue,
@@ -17,6 +20,13 @@ struct Args {
 enum Command {
     /// Apply the order store's migrations and exit (they also run at start).
     Migrate,
+    /// Run one reconciliation pass over Stripe's payments, print what it found, and exit.
+    Reconcile {
+        /// Read payments created this long ago and since (e.g. `7d`), instead of from where the
+        /// last pass left off.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        since: Option<std::time::Duration>,
+    },
 }
 
 #[tokio::main]
@@ -41,12 +51,25 @@ async fn main() -> anyhow::Result<()> {
     let temporal = TemporalConfig::from_env(&env)?;
     let client = app::temporal::connect_from_env(&temporal).await?;
     app::temporal::ensure_search_attributes(&client).await?;
+    let reconcile_config = ReconcileConfig::from_env(&env, &shop.timing)?;
+    let reconcile = ReconcileActivities {
+        payments: stripe.client()?,
+        store: orders_config.store().await?,
+        carts: Carts::new(client.clone(), shop.clone()),
+    };
+    if let Some(Command::Reconcile { since }) = args.command {
+        return reconcile_once(&reconcile, &reconcile_config, since).await;
+    }
     let activities = ShopActivities {
         payments: stripe.client()?,
         orders: orders_config.orders(client.clone(), &shop).await?,
         mailer: email.mailer()?,
         storefront_url: shop.storefront_url.clone(),
     };
+    if let Some(every) = reconcile_config.every {
+        app::reconcile::ensure_schedule(&client, &shop.task_queue, every, reconcile_config.sweep(None)).await?;
+        tracing::info!(every = %humantime::format_duration(every), "reconciliation scheduled");
+    }
     tracing::info!(
         task_queue = %shop.task_queue,
         stripe = stripe.base_url.as_deref().unwrap_or("api.stripe.com"),
@@ -59,11 +82,40 @@ async fn main() -> anyhow::Result<()> {
     if let Some(address) = metrics {
         tracing::info!(%address, "metrics at http://{address}/metrics");
     }
-    let worker = app::worker::build(&runtime, client, &shop.task_queue, &worker_config, activities)?;
+    let worker = app::worker::build(
+        &runtime,
+        client,
+        &shop.task_queue,
+        &worker_config,
+        activities,
+        reconcile,
+    )?;
     // scripts/dev.sh waits for this line before it says the system is up.
     tracing::info!(task_queue = %shop.task_queue, "worker polling");
     app::worker::run_until(worker, app::telemetry::shutdown_signal()).await?;
     traces.shutdown();
     tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// `worker reconcile`: one pass in this process, its record printed as JSON.
+async fn reconcile_once(
+    acts: &ReconcileActivities,
+    config: &ReconcileConfig,
+    since: Option<std::time::Duration>,
+) -> anyhow::Result<()> {
+    let since = since.map(|d| app::reconcile::unix(std::time::SystemTime::now()) - d.as_secs() as i64);
+    let reconciler = app::reconcile::Reconciler {
+        payments: &acts.payments,
+        store: &acts.store,
+        carts: &acts.carts,
+        grace: config.grace,
+    };
+    let plan = app::reconcile::SweepPlan {
+        since,
+        first_lookback: config.first_lookback,
+    };
+    let run = app::reconcile::sweep(&reconciler, plan).await?;
+    println!("{}", serde_json::to_string_pretty(&run)?);
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! cart id and attempt, and an email is at worst sent twice after a crash at the wrong instant.
 mod faults;
 mod messages;
+mod reconcile;
 
 pub use faults::{DECLINED, REFUND_REFUSED};
 pub use messages::*;
+pub use reconcile::{ReconcileActivities, StrayOutcome, SweepRequest};
 
 use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::email::{self, MailError, Mailer};

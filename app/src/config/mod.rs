@@ -10,7 +10,7 @@ mod shop;
 pub use env::{ConfigError, Env};
 pub use gateway::{EMULATOR_PUBLISHABLE_KEY, GatewayConfig, RateLimitConfig, STRIPE_JS_URL, StorefrontConfig};
 pub use providers::{EmailConfig, OrdersConfig, StripeConfig};
-pub use shop::{ShopConfig, TemporalConfig, WorkerConfig};
+pub use shop::{ReconcileConfig, ShopConfig, TemporalConfig, WorkerConfig};
 
 #[cfg(test)]
 mod tests {

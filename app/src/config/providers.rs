@@ -197,6 +197,7 @@ impl OrdersConfig {
             task_queue: shop.task_queue.clone(),
             step: self.step,
             activity_timeout: shop.timing.activity_timeout,
+            refund_attempts: shop.timing.refund_attempts,
         };
         Ok(Orders::new(self.store().await?, std::sync::Arc::new(flows)))
     }

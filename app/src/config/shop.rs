@@ -40,6 +40,7 @@ impl ShopConfig {
             payment_attempts: env.parse("SHOP_PAYMENT_ATTEMPTS", production.payment_attempts)?,
             payment_check_after: env.duration("SHOP_PAYMENT_CHECK_AFTER", production.payment_check_after)?,
             payment_wait: env.duration("SHOP_PAYMENT_WAIT", production.payment_wait)?,
+            refund_attempts: env.parse("SHOP_REFUND_ATTEMPTS", production.refund_attempts)?,
         };
         let continue_after_messages = env.parse_optional("SHOP_CONTINUE_AS_NEW_AFTER")?;
         Ok(Self {
@@ -132,5 +133,43 @@ impl TemporalConfig {
             compression,
             payload_keys,
         })
+    }
+}
+
+/// The reconciler's Schedule and window.
+#[derive(Debug, Clone)]
+pub struct ReconcileConfig {
+    /// `SHOP_RECONCILE_EVERY` (default 15m; `off`: no Schedule, `worker reconcile` still works).
+    pub every: Option<std::time::Duration>,
+    /// `SHOP_RECONCILE_GRACE`: a payment younger than this may still be on its way to an order,
+    /// so the sweep leaves it to a later pass. Default: the longest checkout wait
+    /// (`SHOP_PAYMENT_WAIT`) plus ten minutes for the order's retries.
+    pub grace: std::time::Duration,
+    /// How far back the first pass reads, with no pass on record (`SHOP_RECONCILE_LOOKBACK`, 7d).
+    pub first_lookback: std::time::Duration,
+}
+
+impl ReconcileConfig {
+    pub fn from_env(env: &Env, timing: &CartTiming) -> Result<Self, ConfigError> {
+        let every = match env.get("SHOP_RECONCILE_EVERY") {
+            Some("off") => None,
+            _ => Some(env.duration("SHOP_RECONCILE_EVERY", std::time::Duration::from_secs(15 * 60))?),
+        };
+        Ok(Self {
+            every,
+            grace: env.duration(
+                "SHOP_RECONCILE_GRACE",
+                timing.payment_wait + std::time::Duration::from_secs(600),
+            )?,
+            first_lookback: env.duration("SHOP_RECONCILE_LOOKBACK", std::time::Duration::from_secs(7 * 86_400))?,
+        })
+    }
+
+    pub fn sweep(&self, since: Option<i64>) -> crate::activities::SweepRequest {
+        crate::activities::SweepRequest {
+            grace: self.grace,
+            first_lookback: self.first_lookback,
+            since,
+        }
     }
 }

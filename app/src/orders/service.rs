@@ -90,7 +90,11 @@ impl Orders {
     /// half-done call.
     pub async fn place(&self, new: &NewOrder) -> Result<Order, OrdersError> {
         let order = self.store.create(new).await?;
-        self.flows.start(&order).await?;
+        // A replayed request finds its order: a final one's workflow has run its course and
+        // must not run again (it would walk a cancelled order to completed).
+        if !order.status.is_final() {
+            self.flows.start(&order).await?;
+        }
         Ok(order)
     }
 

@@ -13,12 +13,16 @@ use stripe_core::payment_intent::{
     CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, ListPaymentIntent, RetrievePaymentIntent,
     SearchPaymentIntent,
 };
-use stripe_core::refund::{CreateRefund, ListRefund};
+use stripe_core::refund::CreateRefund;
 use stripe_types::List;
 mod answers;
+mod ledger;
+
+pub use ledger::SucceededPayment;
 
 use answers::{classify, payment_of};
 
+#[derive(Clone)]
 pub struct Payments {
     client: Client,
     /// An emulator or an `sk_test_` key: only then may a checkout that names no card be
@@ -222,18 +226,10 @@ impl Payments {
             .collect())
     }
 
-    /// Refund ids for a PaymentIntent among the newest 100 refunds. For tests and audits.
+    /// Refund ids of a PaymentIntent, newest first.
     pub async fn refunds_for(&self, payment_intent: &str) -> Result<Vec<String>, PaymentError> {
-        let refunds = self.newest(ListRefund::new().limit(100)).await?;
-        Ok(refunds
-            .into_iter()
-            .filter(|r| {
-                r.payment_intent
-                    .as_ref()
-                    .is_some_and(|pi| pi.id().as_str() == payment_intent)
-            })
-            .map(|r| r.id.to_string())
-            .collect())
+        let refunds = self.refund_list(payment_intent).await?;
+        Ok(refunds.into_iter().map(|r| r.id.to_string()).collect())
     }
 
     /// One page of what `request` lists (its `limit` says how many, newest first).

@@ -5,5 +5,6 @@ pub mod failure;
 pub mod options;
 pub mod order;
 pub mod order_flows;
+pub mod reconcile;
 pub mod search;
 mod wait;

@@ -1,7 +1,7 @@
 //! The order workflow (`order-<id>`): walks an order through pending → processing → completed,
 //! one fulfilment step at a time, unless a validated `change` update moves it (cancel, or a new
 //! total while pending). Every status it reaches is written to the order store by an idempotent
-//! activity; cancelling a paid order refunds it first, retried until it succeeds.
+//! activity; cancelling a paid order refunds it first, retried a bounded number of times.
 use crate::activities::{OrderRecord, REFUND_REFUSED, RefundRequest, ShopActivities};
 use crate::domain::Cents;
 use crate::orders::{OrderChange, OrderError, OrderStatus};
@@ -10,8 +10,9 @@ use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination};
 
+use super::failure::root_message;
 use super::failure::{Rejection, reject};
-use super::options::retry_forever;
+use super::options::{refund_options, retry_forever};
 use super::wait::{Woken, timer_or_change};
 
 /// Patch marker: a change arriving with a fulfilment step is no longer overwritten by it.
@@ -29,6 +30,9 @@ pub struct OrderInput {
     /// How long each fulfilment step (pending → processing → completed) takes.
     pub step: Duration,
     pub activity_timeout: Duration,
+    /// Attempts at a refund before the order keeps `refund_error` for an operator.
+    #[serde(default = "super::options::default_refund_attempts")]
+    pub refund_attempts: u32,
 }
 
 /// The order as the workflow knows it, returned by the update and the query.
@@ -116,23 +120,23 @@ impl OrderWorkflow {
                 payment_ref,
                 idempotency_key: format!("{}-refund", workflow_id(order_id)),
             };
-            // No attempt limit: a refund owed must happen; each failure shows in the UI.
+            // Bounded: a refund that cannot be made (Stripe refuses it, or is down past every
+            // attempt) leaves the order cancelled with the reason on record for an operator
+            // (README, "Refunds") instead of a workflow retrying without end.
+            let attempts = ctx.state(|s| s.input.refund_attempts);
             let refund = ctx
-                .execute_activity(ShopActivities::refund, req, retry_forever(timeout))
+                .execute_activity(ShopActivities::refund, req, refund_options(timeout, attempts))
                 .await;
             match refund {
                 Ok(refund_ref) => ctx.state_mut(|s| s.refund_ref = Some(refund_ref)),
-                // Refused for good: the order stays cancelled with the reason on record for an
-                // operator (README, "Refunds"), instead of a workflow retrying forever.
-                Err(e) => match super::failure::application_failure(&e, REFUND_REFUSED) {
-                    Some(reason) => {
-                        if !ctx.is_replaying() {
-                            tracing::error!(%reason, "refund refused; left for an operator");
-                        }
-                        ctx.state_mut(|s| s.refund_error = Some(reason));
+                Err(e) => {
+                    let reason = super::failure::application_failure(&e, REFUND_REFUSED)
+                        .unwrap_or_else(|| format!("no refund after {attempts} attempts: {}", root_message(&e)));
+                    if !ctx.is_replaying() {
+                        tracing::error!(%reason, "refund not made; left for an operator");
                     }
-                    None => return Err(e.into()),
-                },
+                    ctx.state_mut(|s| s.refund_error = Some(reason));
+                }
             }
         }
         let record = ctx.state(|s| OrderRecord {

@@ -8,8 +8,8 @@ use futures::future::BoxFuture;
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError, WorkflowUpdateError};
 use temporalio_client::{
-    Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowStartOptions,
-    WorkflowTerminateOptions,
+    Client, RpcOptions, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowStartOptions, WorkflowTerminateOptions,
 };
 
 pub struct TemporalOrderFlows {
@@ -18,6 +18,8 @@ pub struct TemporalOrderFlows {
     /// Duration of each fulfilment step, so the lifecycle can be watched.
     pub step: Duration,
     pub activity_timeout: Duration,
+    /// Attempts at a cancelled order's refund (`SHOP_REFUND_ATTEMPTS`).
+    pub refund_attempts: u32,
 }
 
 fn temporal(e: impl std::error::Error + Send + Sync + 'static) -> OrdersError {
@@ -33,9 +35,13 @@ impl OrderFlows for TemporalOrderFlows {
                 payment_ref: order.payment_ref.clone(),
                 step: self.step,
                 activity_timeout: self.activity_timeout,
+                refund_attempts: self.refund_attempts,
             };
             let options = WorkflowStartOptions::new(self.task_queue.clone(), workflow_id(order.id))
                 .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+                // An order's workflow runs once: a closed one (completed, cancelled) is never
+                // started again, whatever retries the start.
+                .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
                 .task_timeout(crate::workflows::options::WORKFLOW_TASK_TIMEOUT)
                 .build();
             match self.client.start_workflow(OrderWorkflow::run, input, options).await {

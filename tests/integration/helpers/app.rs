@@ -41,6 +41,7 @@ pub fn fast_timing() -> CartTiming {
         // Long, so a test that expects a webhook to settle a payment cannot pass by a status check.
         payment_check_after: Duration::from_secs(120),
         payment_wait: Duration::from_secs(120),
+        refund_attempts: 3,
     }
 }
 
@@ -175,10 +176,16 @@ impl TestApp {
             mailer,
             storefront_url: "http://shop.test".into(),
         };
+        let reconcile = app::activities::ReconcileActivities {
+            payments: Payments::new("sk_test_x", Some(&stripe_url), "pm_card_visa").unwrap(),
+            store: self.orders.store.clone(),
+            carts: self.carts.clone(),
+        };
         self.worker = Some(InProcessWorker::start(
             self.temporal.address(),
             self.task_queue.clone(),
             activities,
+            reconcile,
         ));
     }
 
@@ -311,7 +318,12 @@ struct InProcessWorker {
 }
 
 impl InProcessWorker {
-    fn start(address: String, task_queue: String, activities: ShopActivities) -> Self {
+    fn start(
+        address: String,
+        task_queue: String,
+        activities: ShopActivities,
+        reconcile: app::activities::ReconcileActivities,
+    ) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -328,7 +340,8 @@ impl InProcessWorker {
                     autoscale_pollers: false,
                     metrics_address: None,
                 };
-                let mut worker = app::worker::build(&runtime, client, &task_queue, &config, activities).unwrap();
+                let mut worker =
+                    app::worker::build(&runtime, client, &task_queue, &config, activities, reconcile).unwrap();
                 let shutdown = worker.shutdown_handle();
                 let run = worker.run();
                 tokio::pin!(run);

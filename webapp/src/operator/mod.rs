@@ -1,9 +1,11 @@
 //! Operator routes, all behind `SHOP_OPERATOR_TOKEN` (a bearer token of its own, apart from the
 //! orders token: support staff who look up carts need not be able to change orders).
 //! - `admin`: carts listed and counted through Temporal's visibility (`/admin/carts`).
+//! - `reconciliation`: the reconciler's recent passes (`/admin/reconciliation`).
 //! - `codec`: the Temporal Web UI's remote codec (`POST /codec/decode`, `/codec/encode`).
 pub mod admin;
 pub mod codec;
+pub mod reconciliation;
 
 use crate::fallback::RouteTable;
 use actix_web::web;
@@ -26,6 +28,7 @@ impl crate::auth::Guarded for OperatorState {
 /// The routes in the OpenAPI document.
 pub fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     admin::configure(cfg);
+    reconciliation::configure(cfg);
 }
 
 /// The codec protocol's routes, outside the document (their shape is Temporal's).

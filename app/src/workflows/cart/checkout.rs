@@ -8,7 +8,7 @@ use crate::activities::{
 };
 use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::workflows::failure::{application_failure, root_message};
-use crate::workflows::options::{email_options, order_options, payment_options, retry_forever};
+use crate::workflows::options::{email_options, order_options, payment_options, refund_options, retry_forever};
 use crate::workflows::wait::{Woken, timer_or_change};
 use std::time::{Duration, SystemTime};
 use temporalio_sdk::{ActivityExecutionError, TimerResult, WorkflowContext, WorkflowResult, WorkflowTermination};
@@ -95,7 +95,10 @@ impl CartWorkflow {
                 return Ok(());
             }
         }
-        let payment = Self::settle(ctx).await?;
+        let mut payment = Self::settle(ctx).await?;
+        if payment.status == PaymentStatus::Failed {
+            payment = Self::close_attempt(ctx, payment).await?;
+        }
         match payment.status {
             PaymentStatus::Succeeded => Self::paid(ctx, payment.intent).await,
             _ => {
@@ -106,6 +109,20 @@ impl CartWorkflow {
                 Ok(())
             }
         }
+    }
+
+    /// A declined PaymentIntent still takes another card from whoever holds its client secret
+    /// (Stripe's own retry). The cart is about to reopen for a new attempt, so this one is
+    /// cancelled first: it can then never be paid. A success that beat the cancel is honoured.
+    async fn close_attempt(ctx: &mut WorkflowContext<Self>, declined: Payment) -> WorkflowResult<Payment> {
+        let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
+        let seen = ctx
+            .execute_activity(ShopActivities::cancel_payment, declined.intent.clone(), opts)
+            .await?;
+        Ok(match seen.status {
+            PaymentStatus::Succeeded => seen,
+            _ => declined,
+        })
     }
 
     /// The payment call ran out of retries or was refused, so whether Stripe made a
@@ -249,13 +266,22 @@ impl CartWorkflow {
                     payment_ref: payment_ref.to_owned(),
                     idempotency_key: format!("{}-checkout-{}-refund", s.input.id, s.cart.checkout_attempts),
                 });
-                let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
-                let refund_ref = match ctx.execute_activity(ShopActivities::refund, refund, opts.clone()).await {
+                let opts =
+                    ctx.state(|s| refund_options(s.input.timing.activity_timeout, s.input.timing.refund_attempts));
+                let refund_ref = match ctx.execute_activity(ShopActivities::refund, refund, opts).await {
                     Ok(refund_ref) => refund_ref,
-                    // Stripe refused the refund for good: the cart says so and an operator acts
-                    // (the worker logged it), rather than the workflow failing.
-                    Err(e) if voids && application_failure(&e, REFUND_REFUSED).is_some() => {
-                        Self::count(ctx, "refund_refused");
+                    // Stripe refused the refund, or was down past every attempt: the cart says
+                    // so and an operator (and the reconciler's next pass) acts, rather than the
+                    // workflow failing or retrying without end.
+                    Err(e) if voids => {
+                        let outcome = match application_failure(&e, REFUND_REFUSED) {
+                            Some(_) => "refund_refused",
+                            None => "refund_failed",
+                        };
+                        if !ctx.is_replaying() {
+                            tracing::error!(error = %root_message(&e), "refund not made; an operator must act");
+                        }
+                        Self::count(ctx, outcome);
                         ctx.state_mut(|s| {
                             s.cart.declined(
                                 "your order could not be recorded, and the refund needs the shop's attention".into(),
@@ -272,6 +298,7 @@ impl CartWorkflow {
                         payment_ref: payment_ref.to_owned(),
                         refund_ref,
                     };
+                    let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
                     ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
                 }
                 Self::count(ctx, "refunded");

@@ -58,6 +58,10 @@ pub struct CartTiming {
     /// PaymentIntent and the cart is usable again.
     #[serde(default = "default_payment_wait")]
     pub payment_wait: Duration,
+    /// Attempts at a refund (a paid cart without an order, a cancelled order) before it is
+    /// left for an operator and the reconciler.
+    #[serde(default = "crate::workflows::options::default_refund_attempts")]
+    pub refund_attempts: u32,
 }
 
 fn default_payment_check_after() -> Duration {
@@ -87,6 +91,7 @@ impl CartTiming {
             payment_attempts: default_payment_attempts(),
             payment_check_after: default_payment_check_after(),
             payment_wait: default_payment_wait(),
+            refund_attempts: crate::workflows::options::default_refund_attempts(),
         }
     }
 }

@@ -57,6 +57,9 @@ pub struct CartWorkflow {
     seen_events: std::collections::VecDeque<String>,
     /// Bumped by every new event, so the payment's wait wakes up.
     events_received: u64,
+    /// Succeeded PaymentIntents this cart is not waiting for (an old attempt's, one made outside
+    /// the shop), waiting to be handed to the reconciler, which refunds them.
+    stray_payments: Vec<String>,
     /// This run keeps its search attributes up to date (under [`SEARCH_ATTRIBUTES_PATCH`]).
     indexed: bool,
     /// The trace of the checkout in progress (the SDK's plugin makes it the current context of
@@ -87,6 +90,7 @@ impl CartWorkflow {
             payment_events: vec![],
             seen_events: Default::default(),
             events_received: 0,
+            stray_payments: vec![],
             indexed: false,
             checkout_trace: None,
         }
@@ -252,6 +256,10 @@ impl CartWorkflow {
             self.seen_events.pop_front();
         }
         self.seen_events.push_back(event.event_id.clone());
+        if self.disowns(&event) {
+            self.disown(event.intent);
+            return;
+        }
         // Only the checkout in progress listens; a bounded queue keeps a flood harmless.
         if self.cart.status == CartStatus::CheckingOut && self.payment_events.len() < SEEN_EVENTS {
             self.payment_events.push(event);

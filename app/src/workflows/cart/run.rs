@@ -4,9 +4,9 @@ use super::schedule::Due;
 use super::{
     CHECKOUT_V2_PATCH, CartOutcome, CartWorkflow, LAZY_TIMER_PATCH, REMINDER_ONCE_PATCH, SEARCH_ATTRIBUTES_PATCH,
 };
-use crate::activities::{CartEmailKind, ShopActivities};
+use crate::activities::{CartEmailKind, ReconcileActivities, ShopActivities};
 use crate::cart::CartStatus;
-use crate::workflows::options::email_options;
+use crate::workflows::options::{email_options, stray_options};
 use crate::workflows::wait::{Woken, timer_or_change};
 use opentelemetry::trace::FutureExt as _;
 use std::time::{Duration, SystemTime};
@@ -26,6 +26,7 @@ impl CartWorkflow {
             crate::metrics::cart_started();
         }
         loop {
+            Self::hand_over_strays(ctx).await;
             // Every status change of the loop below comes round here, the last one included.
             if let Some(updates) = ctx.state(|s| s.index_updates(&ctx.search_attributes())) {
                 ctx.upsert_search_attributes(updates);
@@ -71,6 +72,7 @@ impl CartWorkflow {
                 (s.changes != changes && (!lazy || s.next_due().1 < at))
                     || s.wants_continue_as_new()
                     || !s.cart.status.is_open()
+                    || !s.stray_payments.is_empty()
                     || suggested.continue_as_new_suggested()
             })
             .await?;
@@ -115,9 +117,33 @@ impl CartWorkflow {
         }
     }
 
+    /// Hands every disowned success to the reconciler (which refunds it unless an order
+    /// records it). A failure is logged and left: the reconciler's sweep finds it too.
+    async fn hand_over_strays(ctx: &mut WorkflowContext<Self>) {
+        while let Some(intent) = ctx.state(|s| s.stray_payments.first().cloned()) {
+            let opts = ctx.state(|s| stray_options(&s.input.timing));
+            let outcome = ctx
+                .execute_activity(ReconcileActivities::reconcile_payment, intent.clone(), opts)
+                .await;
+            if !ctx.is_replaying() {
+                match outcome {
+                    Ok(outcome) => tracing::info!(payment_intent = %intent, ?outcome, "stray payment reconciled"),
+                    Err(e) => tracing::warn!(payment_intent = %intent, error = %e, "stray payment left to the sweep"),
+                }
+            }
+            ctx.state_mut(|s| s.stray_payments.retain(|i| *i != intent));
+        }
+    }
+
     async fn finish(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
-        let handlers = ctx.clone();
-        ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+        loop {
+            let handlers = ctx.clone();
+            ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+            if ctx.state(|s| s.stray_payments.is_empty()) {
+                break;
+            }
+            Self::hand_over_strays(ctx).await;
+        }
         Ok(CartOutcome {
             cart: ctx.state(|s| s.view()),
         })

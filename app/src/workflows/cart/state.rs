@@ -5,7 +5,7 @@ use super::schedule::{Due, next_due};
 use super::{Carried, CartInput, CartWorkflow};
 use crate::activities::{CartEmail, CartEmailKind, ChargeRequest};
 use crate::cart::{CartError, CartStatus, CartView};
-use crate::domain::{CheckoutRequest, ConfirmBy, Payment};
+use crate::domain::{CheckoutRequest, ConfirmBy, Payment, PaymentEvent, PaymentStatus};
 use crate::workflows::failure::{Rejection, reject};
 use crate::workflows::search::CartIndex;
 use std::time::SystemTime;
@@ -52,7 +52,36 @@ impl CartWorkflow {
             return false;
         };
         let events = std::mem::take(&mut self.payment_events);
-        events.iter().any(|e| e.intent == intent)
+        let mut hinted = false;
+        for event in events {
+            if event.intent == intent {
+                hinted = true;
+            } else if event.status == PaymentStatus::Succeeded {
+                self.disown(event.intent);
+            }
+        }
+        hinted
+    }
+
+    /// Whether a webhook event reports a success this cart is not waiting for: any while no
+    /// checkout runs (but the one it was paid with), or another PaymentIntent's during one.
+    pub(super) fn disowns(&self, event: &PaymentEvent) -> bool {
+        if event.status != PaymentStatus::Succeeded {
+            return false;
+        }
+        let current = self.cart.payment.as_ref().map(|p| p.intent.as_str());
+        match self.cart.status {
+            CartStatus::CheckingOut => current.is_some_and(|c| c != event.intent),
+            CartStatus::CheckedOut => current != Some(event.intent.as_str()),
+            _ => true,
+        }
+    }
+
+    /// Queues a success for the reconciler (bounded, so a flood of events stays harmless).
+    pub(super) fn disown(&mut self, intent: String) {
+        if !self.stray_payments.contains(&intent) && self.stray_payments.len() < 16 {
+            self.stray_payments.push(intent);
+        }
     }
 
     pub(super) fn mark_changed(&mut self, now: Option<SystemTime>) {
