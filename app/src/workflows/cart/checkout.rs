@@ -1,21 +1,17 @@
 //! Checkout: the payment (created, confirmed by the server or the shopper's browser, settled by
-//! webhook or status check, recovered when its outcome is unknown), then the order, or a refund
-//! when the order cannot be recorded (saga compensation: never a charge without an order).
-use super::{CartWorkflow, ORDER_VOID_PATCH, ORDERS_PATCH, PAYMENT_RECOVERY_PATCH};
-use crate::activities::{
-    CartEmailKind, DECLINED, PaymentReceipt, PlaceOrder, REFUND_REFUSED, RecoverPayment, RefundRequest, ShopActivities,
-    VoidOrder,
-};
+//! webhook or status check, recovered when its outcome is unknown), then the order (`order`).
+use super::{CartWorkflow, ORDERS_PATCH, PAYMENT_RECOVERY_PATCH};
+use crate::activities::{CartEmailKind, DECLINED, PaymentReceipt, RecoverPayment, ShopActivities};
 use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::workflows::failure::{application_failure, root_message};
-use crate::workflows::options::{email_options, order_options, payment_options, refund_options, retry_forever};
+use crate::workflows::options::{email_options, payment_options, retry_forever};
 use crate::workflows::wait::{Woken, timer_or_change};
 use std::time::{Duration, SystemTime};
 use temporalio_sdk::{ActivityExecutionError, TimerResult, WorkflowContext, WorkflowResult, WorkflowTermination};
 
 impl CartWorkflow {
     /// Counts a checkout's outcome, once: not again when a worker replays the history.
-    fn count(ctx: &WorkflowContext<Self>, outcome: &'static str) {
+    pub(super) fn count(ctx: &WorkflowContext<Self>, outcome: &'static str) {
         if !ctx.is_replaying() {
             crate::metrics::checkout(outcome);
         }
@@ -237,77 +233,6 @@ impl CartWorkflow {
                 Ok(seen) => ctx.state_mut(|s| s.set_payment(seen)),
                 Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, "payment status check failed"),
                 Err(_) => {}
-            }
-        }
-    }
-
-    /// Records the paid checkout as an order. If that cannot be done, refunds the payment
-    /// (saga compensation: never a charge without an order) and reports `false`.
-    pub(super) async fn place_order(ctx: &mut WorkflowContext<Self>, payment_ref: &str) -> WorkflowResult<bool> {
-        // Asked before the order is placed, so the marker's place in history is fixed.
-        let voids = ctx.patched(ORDER_VOID_PATCH);
-        let place = ctx.state(|s| PlaceOrder {
-            cart: s.view(),
-            payment_ref: payment_ref.to_owned(),
-            currency: s.input.catalogue.currency.clone(),
-        });
-        let opts = ctx.state(|s| order_options(&s.input.timing));
-        match ctx.execute_activity(ShopActivities::place_order, place, opts).await {
-            Ok(order_id) => {
-                ctx.state_mut(|s| s.cart.order_id = Some(order_id));
-                Ok(true)
-            }
-            Err(e) => {
-                let reason = root_message(&e);
-                if !ctx.is_replaying() {
-                    tracing::error!(error = %reason, "order not recorded; refunding");
-                }
-                let refund = ctx.state(|s| RefundRequest {
-                    payment_ref: payment_ref.to_owned(),
-                    idempotency_key: format!("{}-checkout-{}-refund", s.input.id, s.cart.checkout_attempts),
-                });
-                let opts =
-                    ctx.state(|s| refund_options(s.input.timing.activity_timeout, s.input.timing.refund_attempts));
-                let refund_ref = match ctx.execute_activity(ShopActivities::refund, refund, opts).await {
-                    Ok(refund_ref) => refund_ref,
-                    // Stripe refused the refund, or was down past every attempt: the cart says
-                    // so and an operator (and the reconciler's next pass) acts, rather than the
-                    // workflow failing or retrying without end.
-                    Err(e) if voids => {
-                        let outcome = match application_failure(&e, REFUND_REFUSED) {
-                            Some(_) => "refund_refused",
-                            None => "refund_failed",
-                        };
-                        if !ctx.is_replaying() {
-                            tracing::error!(error = %root_message(&e), "refund not made; an operator must act");
-                        }
-                        Self::count(ctx, outcome);
-                        ctx.state_mut(|s| {
-                            s.cart.declined(
-                                "your order could not be recorded, and the refund needs the shop's attention".into(),
-                            )
-                        });
-                        return Ok(false);
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                // An order row made before the failure (its workflow would not start, say)
-                // must not stand for a refunded payment.
-                if voids {
-                    let void = VoidOrder {
-                        payment_ref: payment_ref.to_owned(),
-                        refund_ref,
-                    };
-                    let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
-                    ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
-                }
-                Self::count(ctx, "refunded");
-                // The database's words stay in the log; the shopper gets a short sentence.
-                ctx.state_mut(|s| {
-                    s.cart
-                        .declined("your order could not be recorded, so the payment was refunded".into())
-                });
-                Ok(false)
             }
         }
     }

@@ -10,11 +10,13 @@
 //! - `input`: what the workflow is started with, hands on and returns; its patch markers.
 //! - this file: the workflow's state and its handlers (updates with validators, signals, query).
 //! - `run`: the main loop and the inactivity timer's reminders and expiry.
-//! - `checkout`: payment, order and refund.
+//! - `checkout`: the payment, from its start to its outcome.
+//! - `order`: the paid checkout recorded as an order, or refunded.
 //! - `schedule`: when the inactivity timer is due, a pure function.
 //! - `state`: bookkeeping the handlers and the loop share.
 mod checkout;
 mod input;
+mod order;
 mod run;
 mod schedule;
 mod state;
