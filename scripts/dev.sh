@@ -103,6 +103,8 @@ export SHOP_REMINDER_AFTER="${SHOP_REMINDER_AFTER:-1m}"
 export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
 # Orders move a step every 20 s so the lifecycle can be watched; the API needs this token.
 export SHOP_ORDER_STEP="${SHOP_ORDER_STEP:-20s}"
+# A storefront on any local port may call the API (production lists its origins instead).
+export SHOP_CORS_ORIGINS="${SHOP_CORS_ORIGINS:-loopback}"
 export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
 # Payloads go to Temporal in plain JSON unless SHOP_PAYLOAD_KEYS is set (README: "Customer data
 # encrypted in Temporal"); with it, /codec serves the Web UI behind the operator token.

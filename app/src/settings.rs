@@ -182,7 +182,11 @@ pub const WEBAPP: &[Setting] = &[
         "unset",
         "header a trusted proxy puts the client address in",
     ),
-    s("SHOP_CORS_ORIGINS", "the storefront's origin", "CORS allow-list"),
+    s(
+        "SHOP_CORS_ORIGINS",
+        "the storefront's origin",
+        "CORS allow-list (loopback: any local origin)",
+    ),
 ];
 
 /// `--help`: what the binary does and every setting it reads.

@@ -16,6 +16,7 @@ mod help;
 mod metrics;
 mod migrations;
 mod order_final;
+mod original_frontend;
 mod payment_recovery;
 mod payments;
 mod reconcile;

@@ -1,5 +1,5 @@
 //! The gateway's response bodies, typed so the OpenAPI document is generated from them.
-use app::cart::CartView;
+use crate::original::CartBody;
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
@@ -13,6 +13,23 @@ pub struct ProductView {
     pub price_cents: u64,
     /// Formatted for display, e.g. `$999.00`.
     pub price: String,
+    /// The original shop's names for the same product (its frontend reads these).
+    #[serde(rename = "Id")]
+    #[schema(rename = "Id")]
+    pub original_id: u32,
+    #[serde(rename = "Name")]
+    #[schema(rename = "Name")]
+    pub original_name: String,
+    #[serde(rename = "Description")]
+    #[schema(rename = "Description")]
+    pub original_description: String,
+    #[serde(rename = "Image")]
+    #[schema(rename = "Image")]
+    pub original_image: String,
+    /// Dollars, a number, for display only (the original's `Price`).
+    #[serde(rename = "Price")]
+    #[schema(rename = "Price")]
+    pub original_price: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,20 +45,20 @@ pub struct CartCreated {
     #[serde(rename = "workflowID")]
     #[schema(rename = "workflowID")]
     pub workflow_id: String,
-    pub cart: CartView,
+    pub cart: CartBody,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
     /// The checked-out cart, with its payment reference.
-    pub receipt: CartView,
+    pub receipt: CartBody,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Declined {
     pub error: ErrorDetail,
     /// The cart, still open: fix the card and check out again.
-    pub cart: CartView,
+    pub cart: CartBody,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -3,7 +3,8 @@
 use crate::api::{
     CartCreated, CartErrors, Declined, ErrorBody, ErrorDetail, Pending, ProductList, ProductView, Receipt, Status,
 };
-use crate::error::{ApiError, parse_json};
+use crate::error::{ApiError, parse_json_any_case};
+use crate::original::{CartBody, dollars};
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange, PaymentView};
 use app::cart_client::{CartChange, Carts};
@@ -18,6 +19,16 @@ pub struct State {
     /// How long a checkout request waits for the payment's outcome before answering 202.
     pub checkout_wait: Duration,
     pub body_limit: usize,
+}
+
+/// The item routes' fields, in any case (see [`crate::original`]).
+const ITEM_FIELDS: &[&str] = &["product_id", "quantity"];
+
+impl State {
+    /// A cart as every route answers with it: ours, and the original shop's fields.
+    fn body(&self, cart: CartView) -> CartBody {
+        CartBody::of(cart, &self.carts.shop().catalogue)
+    }
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -82,6 +93,11 @@ async fn products(state: web::Data<State>) -> HttpResponse {
             image: p.image.clone(),
             price_cents: p.price_cents.0,
             price: p.price_cents.to_string(),
+            original_id: p.id,
+            original_name: p.name.clone(),
+            original_description: p.description.clone(),
+            original_image: p.image.clone(),
+            original_price: dollars(p.price_cents),
         })
         .collect();
     HttpResponse::Ok().json(ProductList {
@@ -101,17 +117,17 @@ async fn create_cart(state: web::Data<State>) -> Result<HttpResponse, ApiError> 
         .insert_header(("Location", format!("/cart/{}", cart.id)))
         .json(CartCreated {
             workflow_id: cart.id.to_string(),
-            cart,
+            cart: state.body(cart),
         }))
 }
 
 /// The cart with server-priced lines and total.
 #[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$")),
-    responses((status = 200, body = CartView), CartErrors))]
+    responses((status = 200, body = CartBody), CartErrors))]
 #[get("/cart/{id}")]
 async fn get_cart(state: web::Data<State>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let cart = state.carts.get(&cart_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(cart))
+    Ok(HttpResponse::Ok().json(state.body(cart)))
 }
 
 /// The shared body of the three change routes: parse, apply as an update, answer the cart.
@@ -120,18 +136,18 @@ async fn change<T: serde::de::DeserializeOwned>(
     id: &str,
     req: &HttpRequest,
     body: &[u8],
-    wrap: fn(T) -> CartChange,
+    (wrap, fields): (fn(T) -> CartChange, &[&str]),
 ) -> Result<HttpResponse, ApiError> {
     let id = cart_id(id)?;
-    let change = wrap(parse_json(body, state.body_limit)?);
+    let change = wrap(parse_json_any_case(body, state.body_limit, fields)?);
     let cart = state.carts.change(&id, change, update_id(req)?).await?;
-    Ok(HttpResponse::Ok().json(cart))
+    Ok(HttpResponse::Ok().json(state.body(cart)))
 }
 
 /// Adds a product (merging with its line). Body `{"ProductId", "Quantity"}` or snake_case.
 #[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
         ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
-    request_body = ItemChange, responses((status = 200, body = CartView), CartErrors))]
+    request_body = ItemChange, responses((status = 200, body = CartBody), CartErrors))]
 #[put("/cart/{id}/add")]
 async fn add_item(
     state: web::Data<State>,
@@ -139,13 +155,13 @@ async fn add_item(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    change(&state, &id, &req, &body, CartChange::Add).await
+    change(&state, &id, &req, &body, (CartChange::Add, ITEM_FIELDS)).await
 }
 
 /// Takes a quantity off a line; as many as it holds, or more, drops the line.
 #[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
         ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
-    request_body = ItemChange, responses((status = 200, body = CartView), CartErrors))]
+    request_body = ItemChange, responses((status = 200, body = CartBody), CartErrors))]
 #[put("/cart/{id}/remove")]
 async fn remove_item(
     state: web::Data<State>,
@@ -153,13 +169,13 @@ async fn remove_item(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    change(&state, &id, &req, &body, CartChange::Remove).await
+    change(&state, &id, &req, &body, (CartChange::Remove, ITEM_FIELDS)).await
 }
 
 /// Sets the email reminders and the receipt go to. Body `{"Email"}` or `{"email"}`.
 #[utoipa::path(tag = "carts", params(("id" = String, Path, description = "cart id", pattern = "^cart-[0-9a-f]{32}$"),
         ("Idempotency-Key" = Option<String>, Header, description = "retries with the same key apply once")),
-    request_body = EmailChange, responses((status = 200, body = CartView), CartErrors))]
+    request_body = EmailChange, responses((status = 200, body = CartBody), CartErrors))]
 #[put("/cart/{id}/email")]
 async fn set_email(
     state: web::Data<State>,
@@ -167,7 +183,7 @@ async fn set_email(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    change(&state, &id, &req, &body, CartChange::Email).await
+    change(&state, &id, &req, &body, (CartChange::Email, &["email"])).await
 }
 
 /// Pays for the cart and answers with the outcome: 200 and the receipt, 402 and the reason
@@ -187,7 +203,7 @@ async fn checkout(
     let request: CheckoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CheckoutRequest::default()
     } else {
-        parse_json(&body, state.body_limit)?
+        parse_json_any_case(&body, state.body_limit, &["email", "payment_method", "confirm"])?
     };
     let answer = state
         .carts
@@ -205,7 +221,9 @@ async fn checkout(
             })
     };
     Ok(match answer {
-        Some(cart) if cart.status == CartStatus::CheckedOut => HttpResponse::Ok().json(Receipt { receipt: cart }),
+        Some(cart) if cart.status == CartStatus::CheckedOut => HttpResponse::Ok().json(Receipt {
+            receipt: state.body(cart),
+        }),
         // The shopper has to act in the browser: give Stripe.js what it needs.
         Some(cart) if cart.status == CartStatus::CheckingOut => match &cart.payment {
             Some(p) if p.status.awaits_shopper() => pending(p.status.as_str(), Some(p)),
@@ -220,7 +238,7 @@ async fn checkout(
                     .unwrap_or_else(|| "the payment did not go through".into()),
                 field: None,
             },
-            cart,
+            cart: state.body(cart),
         }),
         None => pending("checking_out", None),
     })

@@ -125,14 +125,43 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], limit: usize) -> 
         return Err(ApiError::TooLarge(limit));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = (path != ".").then_some(path);
+    serde_path_to_error::deserialize(de).map_err(bad_json)
+}
+
+/// As [`parse_json`], with the object's field names `names` taken in any case and with or
+/// without underscores, as the original shop's API took them (`ProductID`, `ProductId`).
+pub fn parse_json_any_case<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+    names: &[&str],
+) -> Result<T, ApiError> {
+    let mut value: serde_json::Value = parse_json(body, limit)?;
+    let renamed = crate::original::canonical_keys(&mut value, names);
+    serde_path_to_error::deserialize(value).map_err(|e| match bad_json(e) {
+        // Name the field as the client spelt it.
         ApiError::BadRequest {
-            field,
-            message: e.into_inner().to_string(),
-        }
+            field: Some(f),
+            message,
+        } => ApiError::BadRequest {
+            field: Some(
+                renamed
+                    .iter()
+                    .find(|(ours, _)| *ours == f)
+                    .map_or(f, |(_, theirs)| theirs.clone()),
+            ),
+            message,
+        },
+        other => other,
     })
+}
+
+fn bad_json(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let field = (path != ".").then_some(path);
+    ApiError::BadRequest {
+        field,
+        message: e.into_inner().to_string(),
+    }
 }
 
 impl From<StoreError> for ApiError {

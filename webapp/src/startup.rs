@@ -6,7 +6,6 @@ use crate::operator::OperatorState;
 use crate::orders::OrdersState;
 use crate::rate_limit::ShopperLimit;
 use crate::webhook::WebhookSecret;
-use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::ErrorHandlers;
@@ -116,13 +115,7 @@ impl Application {
         let http_metrics = web::Data::new(HttpMetrics::default());
         let operator = settings.operator.map(web::Data::new);
         let server = HttpServer::new(move || {
-            let cors = origins
-                .iter()
-                .fold(Cors::default(), |c, o| c.allowed_origin(o))
-                .allow_any_method()
-                .allow_any_header()
-                .expose_headers([crate::request_trace::REQUEST_ID_HEADER])
-                .max_age(600);
+            let cors = crate::cors::cors(&origins);
             let app = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
