@@ -79,6 +79,8 @@ codes! {
     OrdersUnavailable = "orders_unavailable", 503, None;
     TemporalUnavailable = "temporal_unavailable", 503, None;
     TemporalTimeout = "temporal_timeout", 503, None;
+    /// The cart's worker died and its workflow task is being retried on another.
+    CartRecovering = "cart_recovering", 503, None;
     Unavailable = "unavailable", 503, None;
     Internal = "internal", 500, None;
 }

@@ -1,5 +1,7 @@
 //! Logging set-up shared by the binaries: `RUST_LOG` filters, `info` by default; a line logged
-//! inside a trace ends with its trace id and request id ([`crate::traces`]).
+//! inside a trace ends with its trace id and request id ([`crate::traces`]); no line holds a
+//! cart id or an email address ([`crate::domain::redact`]).
+use crate::domain::redact;
 use std::io::IsTerminal;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
@@ -30,11 +32,12 @@ where
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
         let (trace_id, request_id) = crate::traces::current_ids();
-        if trace_id.is_none() && request_id.is_none() {
-            return self.0.format_event(ctx, writer, event);
-        }
         let mut line = String::new();
         self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        // Our own fields name carts by their tag and hold no address; the SDK's spans name the
+        // workflow (a cart's id) and its warnings quote failures, so every line is scrubbed.
+        let line = redact::cart_ids(&line);
+        let line = redact::addresses(&line);
         write!(writer, "{}", line.trim_end_matches('\n'))?;
         if let Some(id) = trace_id {
             write!(writer, " trace_id={id}")?;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowListOptions};
 
-const KEYS: &str = "2026-12:q83vEjRWeJASNFZ4kKvN7xI0VniQq83vEjRWeJCrze8=";
+pub(crate) const KEYS: &str = "2026-12:q83vEjRWeJASNFZ4kKvN7xI0VniQq83vEjRWeJCrze8=";
 const OPERATOR: &str = "test-operator-token";
 
 struct Stack {
@@ -67,7 +67,7 @@ async fn cart_with_email(http: &reqwest::Client, url: &str, email: &str) -> Stri
 
 /// Every history on the server (carts and orders), as the server stores it: its JSON followed
 /// by the bytes of each of its payloads (base64 in the JSON), so a search sees both.
-async fn all_histories(app: &TestApp) -> Vec<(String, Value, String)> {
+pub(crate) async fn all_histories(app: &TestApp) -> Vec<(String, Value, String)> {
     let client = app.carts.client();
     let mut out = vec![];
     let mut list = client.list_workflows("", WorkflowListOptions::default());

@@ -113,3 +113,64 @@ async fn mailgun_gets_a_well_formed_form_post() {
         Err(app::email::MailError::Invalid(_))
     ));
 }
+
+/// An address the shop takes but lettre refuses (two dots in a row) fails the reminder's
+/// activity for good. Its failure is kept in the cart's history in plain text (only payloads
+/// go through the codec) and shown in the Web UI, so it must not quote the address; nor may the
+/// worker's log. With the codec on, the address is then nowhere on the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_lettre_refuses_is_in_no_history_and_no_log() {
+    use crate::helpers::{TestApp, eventually, process_wait};
+    use serde_json::json;
+    const ADDRESS: &str = "a..b@x.jp";
+    let Some(app) = TestApp::spawn_without_worker().await else {
+        return;
+    };
+    let keys = [
+        ("SHOP_PAYLOAD_KEYS", crate::codec::KEYS.to_owned()),
+        ("SHOP_REMINDER_AFTER", "300ms".to_owned()),
+    ];
+    let mut env = app.worker_env(&app.stripe.url);
+    env.extend(keys.iter().cloned());
+    let worker_log = app.dir.path().join("worker.log");
+    let _worker = ChildProc::spawn(&crate::helpers::workspace_binary("worker"), &[], &env, &worker_log);
+    let port = free_port();
+    let _gateway = app.gateway_process(port, &keys, "gateway");
+    process_wait(port, "the gateway").await;
+    let (url, http) = (format!("http://127.0.0.1:{port}"), reqwest::Client::new());
+    let r = http.post(format!("{url}/cart")).send().await.unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["workflowID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (path, body) in [
+        ("add", json!({"product_id": 1, "quantity": 1})),
+        ("email", json!({"Email": ADDRESS})),
+    ] {
+        let r = http
+            .put(format!("{url}/cart/{id}/{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "{path}: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+    let histories = eventually("the reminder to fail", Duration::from_secs(30), || async {
+        let all = crate::codec::all_histories(&app).await;
+        let (_, cart, _) = all.iter().find(|(wf, _, _)| wf == &id)?;
+        cart.to_string().contains("EmailRejected").then_some(all)
+    })
+    .await;
+    for (wf, _, history) in &histories {
+        assert!(
+            !history.contains(ADDRESS),
+            "{wf}'s history holds the address: {history}"
+        );
+    }
+    let log = std::fs::read_to_string(&worker_log).unwrap();
+    assert!(!log.contains(ADDRESS), "the worker logged the address: {log}");
+}

@@ -165,6 +165,11 @@ async fn readiness_fails_fast_while_temporal_is_down() {
         let (status, body) = api.get("/readyz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert!(body["error"]["code"].is_string(), "{body}");
+        // The gRPC error's own text (hosts, ports, transport internals) stays in the log.
+        assert_eq!(
+            body["error"]["message"], "the cart service is unavailable right now; retry shortly",
+            "{body}"
+        );
         assert!(
             started.elapsed() < Duration::from_millis(2500),
             "took {:?}",

@@ -1,8 +1,9 @@
 //! Traces across the hop, on the worker and gateway binaries exporting to an OTLP collector: a
 //! checkout that arrives with a W3C `traceparent` and an `X-Request-Id` is one trace from the
 //! gateway's request span to the worker's update handler, payment and order activities and the
-//! order workflow's start; both processes log lines with its trace id and request id. Request
-//! ids are echoed, or made when missing or malformed.
+//! order workflow's start; both processes log lines with its trace id and request id, and name
+//! the cart by its tag, never by its id or the shopper's address. Request ids are echoed, or
+//! made when missing or malformed.
 use crate::helpers::{ChildProc, Collector, TestApp, eventually, free_port, process_wait};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -126,8 +127,13 @@ async fn a_checkout_is_one_trace_from_gateway_to_worker() {
         },
     )
     .await;
+    // The cart id is a bearer credential: logs name the cart by its tag, in both processes.
+    let tag = format!("cart={}", app::domain::CartId::parse(&id).unwrap().tag());
     for log in [&logs.0, &logs.1] {
         assert!(!log.contains(EMAIL), "no email in the logs");
         assert!(!log.contains("forged"), "a malformed request id is not logged");
+        assert!(!log.contains(&id), "no cart id in the logs: {log}");
+        assert_eq!(app::domain::redact::addresses(log), **log, "no address of any kind");
+        assert!(log.contains(&tag), "the cart is named by its tag ({tag}): {log}");
     }
 }

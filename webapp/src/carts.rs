@@ -112,7 +112,7 @@ async fn products(state: web::Data<State>) -> HttpResponse {
 #[post("/cart")]
 async fn create_cart(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let cart = state.carts.mint();
-    tracing::info!(cart_id = %cart.id, "cart created");
+    tracing::info!(cart = %cart.id.tag(), "cart created");
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/cart/{}", cart.id)))
         .json(CartCreated {

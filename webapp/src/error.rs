@@ -58,6 +58,7 @@ impl ApiError {
             ApiError::Carts(CartsError::Refused(r)) => r.code,
             ApiError::Carts(CartsError::Unavailable(_)) => Code::TemporalUnavailable,
             ApiError::Carts(CartsError::TimedOut) => Code::TemporalTimeout,
+            ApiError::Carts(CartsError::Recovering) => Code::CartRecovering,
             ApiError::Carts(CartsError::KeyReused) | ApiError::Orders(OrdersError::KeyReused) => {
                 Code::IdempotencyKeyReused
             }
@@ -85,6 +86,20 @@ impl ResponseError for ApiError {
                 tracing::warn!(error = %self, "orders unavailable");
                 "orders are unavailable right now; retry shortly".to_owned()
             }
+            // The server's own words stay in the log: they name hosts, ports and internals.
+            Code::TemporalUnavailable => {
+                let detail = match self {
+                    ApiError::Carts(CartsError::Unavailable(detail)) => detail.as_str(),
+                    _ => "",
+                };
+                tracing::warn!(detail, "Temporal unavailable");
+                self.to_string()
+            }
+            Code::CartRecovering => {
+                tracing::warn!("a cart's workflow task is being retried after its worker failed");
+                "the cart is recovering from a worker failure; retry with the same Idempotency-Key and the change is applied once"
+                    .to_owned()
+            }
             Code::TemporalTimeout => {
                 tracing::warn!("Temporal did not answer within the deadline");
                 "the cart service did not answer in time; retry with the same Idempotency-Key and the change is applied once"
@@ -100,7 +115,10 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if code == Code::CartRecovering {
+            // A live worker picks the task up within about a second of the dead one's timing out.
+            response.insert_header(("Retry-After", "1"));
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
         }
         if let ApiError::RateLimited(wait) = self {

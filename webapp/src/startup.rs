@@ -233,25 +233,26 @@ impl Application {
     }
 }
 
-/// Request spans carry the cart id (from the path; the path is the only place it travels) and
-/// the route, never bodies or the caller's address, so emails stay out of the logs. The request
-/// and trace ids come from [`crate::request_trace`], not from this span.
+/// Request spans carry the cart's tag (a hash of the id in the path: the id itself works as a
+/// bearer credential) and the route, never bodies or the caller's address, so emails stay out
+/// of the logs. The request and trace ids come from [`crate::request_trace`], not from this span.
 struct CartSpan;
 
 impl RootSpanBuilder for CartSpan {
     fn on_request_start(request: &ServiceRequest) -> tracing::Span {
-        let cart_id = request
+        let cart = request
             .path()
             .strip_prefix("/cart/")
             .and_then(|rest| rest.split('/').next())
-            .unwrap_or("");
+            .filter(|id| !id.is_empty())
+            .map(|id| app::domain::CartTag::of(id).to_string());
         let route = request.match_pattern().unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
             http.status_code = tracing::field::Empty,
-            cart_id = %cart_id,
+            cart = cart.as_deref().unwrap_or(""),
         )
     }
 

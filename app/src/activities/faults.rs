@@ -1,5 +1,5 @@
 //! How the activities fail: the failure types the workflows match on, and what is retried.
-use crate::domain::CartId;
+use crate::domain::{CartId, redact};
 use crate::payments::PaymentError;
 use temporalio_sdk::ApplicationFailure;
 use temporalio_sdk::activities::ActivityError;
@@ -22,11 +22,11 @@ pub const ORDER_REFUSED: &str = "OrderRefused";
 pub(super) fn payment_failure(cart_id: &CartId, attempt: u32, e: PaymentError) -> ActivityError {
     match e {
         PaymentError::Declined(reason) => {
-            tracing::info!(%cart_id, %reason, "payment declined");
+            tracing::info!(cart = %cart_id.tag(), %reason, "payment declined");
             non_retryable(DECLINED, reason)
         }
         e => {
-            tracing::warn!(%cart_id, attempt, error = %e, "payment call failed");
+            tracing::warn!(cart = %cart_id.tag(), attempt, error = %e, "payment call failed");
             stripe_fault(attempt, e)
         }
     }
@@ -36,7 +36,7 @@ pub(super) fn stripe_fault(attempt: u32, e: PaymentError) -> ActivityError {
     match e {
         PaymentError::Transient(_) => {
             tracing::debug!(attempt, "Stripe call failed; Temporal will retry");
-            anyhow::Error::new(e).into()
+            retryable(e)
         }
         e => non_retryable(PAYMENT_REJECTED, e.to_string()),
     }
@@ -55,9 +55,17 @@ pub(super) async fn timed<T>(call: impl Future<Output = Result<T, PaymentError>>
     result
 }
 
+/// A failure Temporal retries. Its message is kept in the workflow's history in plain text
+/// (payloads are encrypted, failure messages are not) and shown in the Web UI, and the services
+/// we call quote addresses in their errors, so they are masked.
+pub(super) fn retryable(e: impl std::fmt::Display) -> ActivityError {
+    anyhow::anyhow!("{}", redact::addresses(&e.to_string())).into()
+}
+
+/// A failure no retry can fix; its message masked as [`retryable`]'s is.
 pub(super) fn non_retryable(kind: &str, message: String) -> ActivityError {
     ActivityError::application(
-        ApplicationFailure::builder(message)
+        ApplicationFailure::builder(redact::addresses(&message).into_owned())
             .type_name(kind.to_owned())
             .non_retryable(true)
             .build(),

@@ -12,7 +12,7 @@ use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::email::{self, MailError, Mailer};
 use crate::orders::{NewOrder, OrderLine, Orders};
 use crate::payments::{PaymentError, Payments};
-use faults::{non_retryable, payment_failure, stripe_fault, timed};
+use faults::{non_retryable, payment_failure, retryable, stripe_fault, timed};
 use std::sync::Arc;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -79,7 +79,7 @@ impl ShopActivities {
                 status: PaymentStatus::Succeeded | PaymentStatus::Processing,
                 ..
             }) => {
-                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, payment_ref = %intent, "payment succeeded");
+                tracing::info!(cart = %req.cart_id.tag(), checkout = req.attempt, payment_ref = %intent, "payment succeeded");
                 Ok(PaymentReceipt {
                     payment_ref: intent,
                     amount_cents: req.amount_cents,
@@ -104,7 +104,7 @@ impl ShopActivities {
         let confirm_with = self.confirm_with(&req);
         match timed(heartbeating(&ctx, self.payments.start(&req.charge(), confirm_with))).await {
             Ok(payment) => {
-                tracing::info!(cart_id = %req.cart_id, checkout = req.attempt, intent = %payment.intent,
+                tracing::info!(cart = %req.cart_id.tag(), checkout = req.attempt, intent = %payment.intent,
                     status = payment.status.as_str(), "payment started");
                 Ok(payment)
             }
@@ -134,7 +134,7 @@ impl ShopActivities {
                     PaymentLookup::Absent => "absent",
                     PaymentLookup::NotYet => "not_yet",
                 };
-                tracing::info!(cart_id = %req.charge.cart_id, checkout = req.charge.attempt, found, "payment looked up");
+                tracing::info!(cart = %req.charge.cart_id.tag(), checkout = req.charge.attempt, found, "payment looked up");
                 Ok(lookup)
             }
             Err(e) => Err(payment_failure(&req.charge.cart_id, ctx.info().attempt, e)),
@@ -178,11 +178,11 @@ impl ShopActivities {
                 if let CartEmailKind::Reminder { .. } = mail.kind {
                     crate::metrics::reminder_sent();
                 }
-                tracing::info!(cart_id = %mail.cart.id, tag = message.tag, "email sent");
+                tracing::info!(cart = %mail.cart.id.tag(), tag = message.tag, "email sent");
                 Ok(())
             }
             Err(e @ MailError::Invalid(_)) => Err(non_retryable(faults::EMAIL_REJECTED, e.to_string())),
-            Err(e @ MailError::Transport(_)) => Err(anyhow::Error::new(e).into()),
+            Err(e @ MailError::Transport(_)) => Err(retryable(e)),
         }
     }
 
@@ -211,12 +211,12 @@ impl ShopActivities {
         let order = heartbeating(&ctx, self.orders.place(&new)).await.map_err(|e| match e {
             // Recording can never succeed (the cart's order is another payment's): refund now.
             e @ crate::orders::OrdersError::Refused { .. } => {
-                tracing::error!(cart_id = %req.cart.id, error = %e, "order refused");
+                tracing::error!(cart = %req.cart.id.tag(), error = %e, "order refused");
                 non_retryable(faults::ORDER_REFUSED, e.to_string())
             }
             e => anyhow::Error::new(e).into(),
         })?;
-        tracing::info!(cart_id = %req.cart.id, order_id = order.id, "order recorded");
+        tracing::info!(cart = %req.cart.id.tag(), order_id = order.id, "order recorded");
         Ok(order.id)
     }
 

@@ -27,8 +27,9 @@ mod fingerprint;
 mod money;
 pub mod payment;
 mod quantity;
+pub mod redact;
 
-pub use cart_id::CartId;
+pub use cart_id::{CartId, CartTag};
 pub use cart_id_key::CartIdKey;
 pub use checkout::CheckoutRequest;
 pub use email::Email;

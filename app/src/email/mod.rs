@@ -3,6 +3,7 @@ mod templates;
 
 pub use templates::{confirmation, reminder};
 
+use crate::domain::redact;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
@@ -37,6 +38,9 @@ pub enum Mailer {
     },
 }
 
+/// Built through [`MailError::invalid`] and [`MailError::transport`], which mask addresses:
+/// the text ends up in the activity's failure, which Temporal keeps in history (unencrypted,
+/// unlike payloads) and shows in its Web UI, and mail servers quote the recipient.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     /// The message can never be sent as it is (bad address): do not retry.
@@ -47,10 +51,20 @@ pub enum MailError {
     Transport(String),
 }
 
+impl MailError {
+    pub fn invalid(why: impl std::fmt::Display) -> Self {
+        MailError::Invalid(redact::addresses(&why.to_string()).into_owned())
+    }
+
+    pub fn transport(why: impl std::fmt::Display) -> Self {
+        MailError::Transport(redact::addresses(&why.to_string()).into_owned())
+    }
+}
+
 impl Mailer {
     pub fn outbox(dir: PathBuf, from: &str) -> Result<Self, MailError> {
         std::fs::create_dir_all(&dir)
-            .map_err(|e| MailError::Transport(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| MailError::transport(format!("cannot create {}: {e}", dir.display())))?;
         let transport = AsyncFileTransport::<Tokio1Executor>::new(&dir);
         Ok(Mailer::Outbox {
             dir,
@@ -62,7 +76,7 @@ impl Mailer {
     /// `url` as lettre reads it: `smtp://host:port`, `smtps://user:pass@host`, `...?tls=required`.
     pub fn smtp(url: &str, from: &str) -> Result<Self, MailError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| MailError::Invalid(format!("SMTP URL: {e}")))?
+            .map_err(|e| MailError::invalid(format!("SMTP URL: {e}")))?
             .build();
         Ok(Mailer::Smtp {
             transport,
@@ -76,7 +90,7 @@ impl Mailer {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(20))
             .build()
-            .map_err(|e| MailError::Transport(e.to_string()))?;
+            .map_err(MailError::transport)?;
         Ok(Mailer::Mailgun {
             http,
             endpoint: format!("{}/v3/{domain}/messages", base.trim_end_matches('/')),
@@ -99,14 +113,14 @@ impl Mailer {
                 transport
                     .send(message(from, email)?)
                     .await
-                    .map_err(|e| MailError::Transport(e.to_string()))?;
+                    .map_err(MailError::transport)?;
             }
             Mailer::Smtp { transport, from } => {
                 transport.send(message(from, email)?).await.map_err(|e| {
                     if e.is_permanent() {
-                        MailError::Invalid(e.to_string())
+                        MailError::invalid(e)
                     } else {
-                        MailError::Transport(e.to_string())
+                        MailError::transport(e)
                     }
                 })?;
             }
@@ -130,7 +144,7 @@ impl Mailer {
                     .form(&form)
                     .send()
                     .await
-                    .map_err(|e| MailError::Transport(e.without_url().to_string()))?;
+                    .map_err(|e| MailError::transport(e.without_url()))?;
                 let status = response.status();
                 if !status.is_success() {
                     let body = response.text().await.unwrap_or_default();
@@ -139,9 +153,9 @@ impl Mailer {
                         body.chars().take(200).collect::<String>()
                     );
                     return Err(if status.is_client_error() && status.as_u16() != 429 {
-                        MailError::Invalid(err)
+                        MailError::invalid(err)
                     } else {
-                        MailError::Transport(err)
+                        MailError::transport(err)
                     });
                 }
             }
@@ -150,18 +164,26 @@ impl Mailer {
     }
 }
 
+/// The shop's own sender address: named in the error, since it is configuration, not a shopper's.
 fn mailbox(s: &str) -> Result<Mailbox, MailError> {
-    s.parse().map_err(|e| MailError::Invalid(format!("address {s:?}: {e}")))
+    s.parse()
+        .map_err(|e| MailError::invalid(format!("sender address {s:?}: {e}")))
+}
+
+/// A shopper's address that the shop took but lettre will not (`a..b@x.jp`): said without it.
+fn recipient(s: &str) -> Result<Mailbox, MailError> {
+    s.parse()
+        .map_err(|e| MailError::invalid(format!("the recipient's address cannot take mail ({e})")))
 }
 
 fn message(from: &Mailbox, email: &Message) -> Result<lettre::Message, MailError> {
     lettre::Message::builder()
         .from(from.clone())
-        .to(mailbox(&email.to)?)
+        .to(recipient(&email.to)?)
         .subject(&email.subject)
         .multipart(MultiPart::alternative_plain_html(
             email.text.clone(),
             email.html.clone(),
         ))
-        .map_err(|e| MailError::Invalid(e.to_string()))
+        .map_err(MailError::invalid)
 }

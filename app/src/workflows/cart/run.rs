@@ -53,7 +53,7 @@ impl CartWorkflow {
                 if ctx.state(|s| s.cart.status.is_open()) {
                     let next = ctx.state(|s| s.next_input());
                     if !ctx.is_replaying() {
-                        tracing::info!(cart_id = %next.id, "continuing as new");
+                        tracing::info!(cart = %next.id.tag(), "continuing as new");
                     }
                     ctx.continue_as_new(next, ContinueAsNewOptions::default())?;
                 }

@@ -112,7 +112,7 @@ impl CartWorkflow {
                 self.publish(ctx);
             }
             Err(reason) if !ctx.is_replaying() => {
-                tracing::warn!(cart_id = %self.input.id, signal = name, %reason, "signal ignored")
+                tracing::warn!(cart = %self.input.id.tag(), signal = name, %reason, "signal ignored")
             }
             Err(_) => {}
         }
