@@ -6,6 +6,7 @@ mod helpers;
 mod orders;
 
 mod admin;
+mod card_page;
 mod cart_workflow;
 mod checkout_flow;
 mod codec;
@@ -17,6 +18,8 @@ mod metrics;
 mod migrations;
 mod payment_recovery;
 mod payments;
+mod rate_limit;
+mod refused_at_start;
 mod replay;
 mod scale_out;
 mod starter;
