@@ -105,10 +105,13 @@ export SHOP_CART_TTL="${SHOP_CART_TTL:-5m}"
 export SHOP_ORDER_STEP="${SHOP_ORDER_STEP:-20s}"
 # A storefront on any local port may call the API (production lists its origins instead).
 export SHOP_CORS_ORIGINS="${SHOP_CORS_ORIGINS:-loopback}"
-export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token}"
+# Every token is its own and 32 characters or more (the gateway refuses anything else at start).
+export SHOP_ORDERS_TOKEN="${SHOP_ORDERS_TOKEN:-dev-orders-token-not-secret-0123456789}"
+export SHOP_OPERATOR_TOKEN="${SHOP_OPERATOR_TOKEN:-dev-operator-token-not-secret-0123456789}"
+export SHOP_METRICS_TOKEN="${SHOP_METRICS_TOKEN:-dev-metrics-token-not-secret-0123456789}"
 # Payloads go to Temporal in plain JSON unless SHOP_PAYLOAD_KEYS is set (README: "Customer data
-# encrypted in Temporal"); with it, /codec serves the Web UI behind the operator token.
-export SHOP_OPERATOR_TOKEN="${SHOP_OPERATOR_TOKEN:-dev-operator-token}"
+# encrypted in Temporal"); with it, /codec serves the Web UI behind its own token.
+export SHOP_CODEC_TOKEN="${SHOP_CODEC_TOKEN:-dev-codec-token-not-secret-0123456789}"
 # Signs the cart ids the gateway mints; a real shop sets its own secret, shared by its gateways.
 export SHOP_CART_ID_KEY="${SHOP_CART_ID_KEY:-dev-cart-id-key-not-secret}"
 
@@ -145,6 +148,7 @@ cat <<MSG
   API docs          http://127.0.0.1:$HTTP_PORT/docs/   (OpenAPI: /openapi.json)
   Orders API        curl -H "Authorization: Bearer $SHOP_ORDERS_TOKEN" http://127.0.0.1:$HTTP_PORT/orders
   Worker metrics    http://$SHOP_METRICS_ADDRESS/metrics
+  Gateway metrics   curl -H "Authorization: Bearer $SHOP_METRICS_TOKEN" http://127.0.0.1:$HTTP_PORT/metrics
   Carts (operators) curl -H "Authorization: Bearer $SHOP_OPERATOR_TOKEN" http://127.0.0.1:$HTTP_PORT/admin/carts/stats
   Temporal Web UI   http://127.0.0.1:$UI_PORT   ($payloads)
   Stripe emulator   http://127.0.0.1:$STRIPE_PORT

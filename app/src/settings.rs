@@ -162,8 +162,13 @@ pub const WEBAPP: &[Setting] = &[
         "how long a checkout request waits before 202",
     ),
     secret("SHOP_CART_ID_KEY", "signs minted cart ids (shared by every gateway)"),
-    secret("SHOP_ORDERS_TOKEN", "bearer token of /orders and /metrics"),
-    secret("SHOP_OPERATOR_TOKEN", "bearer token of /admin/carts and /codec"),
+    secret("SHOP_ORDERS_TOKEN", "bearer token of /orders (32+ characters)"),
+    secret("SHOP_OPERATOR_TOKEN", "bearer token of /admin/carts (32+ characters)"),
+    secret("SHOP_METRICS_TOKEN", "bearer token of /metrics (32+ characters)"),
+    secret(
+        "SHOP_CODEC_TOKEN",
+        "bearer token of /codec, which decrypts payloads (32+ characters)",
+    ),
     secret("STRIPE_WEBHOOK_SECRET", "signing secret of /stripe/webhook"),
     s(
         "SHOP_STRIPE_JS_URL",
@@ -177,6 +182,21 @@ pub const WEBAPP: &[Setting] = &[
         "shopper requests per second per client, or off",
     ),
     s("SHOP_RATE_LIMIT_BURST", "60", "burst allowed"),
+    s(
+        "SHOP_AUTH_FAILURES_PER_MINUTE",
+        "10",
+        "failed token checks per client a minute, then 429",
+    ),
+    s(
+        "SHOP_REDIS_URL",
+        "unset (each gateway limits alone)",
+        "Redis every gateway shares the limits in",
+    ),
+    s(
+        "SHOP_REDIS_PREFIX",
+        "cartflow:limit",
+        "prefix of the limits' Redis keys",
+    ),
     s(
         "SHOP_CLIENT_IP_HEADER",
         "unset",

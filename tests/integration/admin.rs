@@ -24,7 +24,6 @@ async fn operators_list_and_count_carts_by_status() {
         operator: Some(OperatorState {
             token: OPERATOR.into(),
             directory: CartDirectory::new(app.carts.client().clone()),
-            payload_keys: None,
         }),
         ..Settings::default()
     };

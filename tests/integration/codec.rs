@@ -1,7 +1,7 @@
 //! Customer data encrypted in Temporal: the worker and gateway binaries with `SHOP_PAYLOAD_KEYS`
 //! leave no email in any history on the server (read straight from it, without the codec), the
 //! cart still works end to end, a cart written before the codec was on keeps working, and the
-//! operator's `/codec` endpoint decrypts what the server holds.
+//! `/codec` endpoint, behind its own token, decrypts what the server holds.
 use crate::helpers::{ChildProc, TestApp, eventually, free_port, process_wait};
 use futures::StreamExt;
 use reqwest::StatusCode;
@@ -10,7 +10,9 @@ use std::time::Duration;
 use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowListOptions};
 
 pub(crate) const KEYS: &str = "2026-12:q83vEjRWeJASNFZ4kKvN7xI0VniQq83vEjRWeJCrze8=";
-const OPERATOR: &str = "test-operator-token";
+/// The gateway binary takes tokens of 32 characters or more only.
+const OPERATOR: &str = "test-operator-token-0123456789abcdef";
+const CODEC: &str = "test-codec-token-0123456789abcdef";
 
 struct Stack {
     url: String,
@@ -23,6 +25,7 @@ async fn stack(app: &TestApp, keys: Option<&str>, name: &str) -> Stack {
         Some(k) => vec![
             ("SHOP_PAYLOAD_KEYS", k.into()),
             ("SHOP_OPERATOR_TOKEN", OPERATOR.into()),
+            ("SHOP_CODEC_TOKEN", CODEC.into()),
         ],
         None => vec![],
     };
@@ -206,7 +209,8 @@ async fn with_the_codec_on_no_email_reaches_temporal_and_carts_still_work() {
         assert_eq!(p["metadata"]["encryption-key-id"], b64("2026-12"), "{p}");
     }
 
-    // The Web UI's remote codec: behind the operator token, and it reads what the server holds.
+    // The Web UI's remote codec: behind its own token (not the operators', who look carts up),
+    // and it reads what the server holds.
     let decode = format!("{}/codec/decode", on.url);
     let body = json!({ "payloads": found });
     assert_eq!(send(http.post(&decode).json(&body)).await.0, StatusCode::UNAUTHORIZED);
@@ -214,7 +218,12 @@ async fn with_the_codec_on_no_email_reaches_temporal_and_carts_still_work() {
         send(http.post(&decode).bearer_auth("wrong").json(&body)).await.0,
         StatusCode::FORBIDDEN
     );
-    let (status, decoded) = send(http.post(&decode).bearer_auth(OPERATOR).json(&body)).await;
+    assert_eq!(
+        send(http.post(&decode).bearer_auth(OPERATOR).json(&body)).await.0,
+        StatusCode::FORBIDDEN,
+        "the operator token does not decrypt"
+    );
+    let (status, decoded) = send(http.post(&decode).bearer_auth(CODEC).json(&body)).await;
     assert_eq!(status, StatusCode::OK, "{decoded}");
     let texts: Vec<String> = decoded["payloads"]
         .as_array()
@@ -230,17 +239,17 @@ async fn with_the_codec_on_no_email_reaches_temporal_and_carts_still_work() {
     let original = json!({"payloads": [{"metadata": {"encoding": b64("json/plain")}, "data": b64("{\"a\":1}")}]});
     let (status, encoded) = send(
         http.post(format!("{}/codec/encode", on.url))
-            .bearer_auth(OPERATOR)
+            .bearer_auth(CODEC)
             .json(&original),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(encoded, original);
-    let (_, round) = send(http.post(&decode).bearer_auth(OPERATOR).json(&encoded)).await;
+    let (_, round) = send(http.post(&decode).bearer_auth(CODEC).json(&encoded)).await;
     assert_eq!(round, original);
     let (status, body) = send(
         http.post(&decode)
-            .bearer_auth(OPERATOR)
+            .bearer_auth(CODEC)
             .json(&json!({"payloads": [{"metadata": {}, "data": "%%"}]})),
     )
     .await;

@@ -6,6 +6,7 @@ mod helpers;
 mod orders;
 
 mod admin;
+mod card_page;
 mod cart_workflow;
 mod checkout_flow;
 mod codec;
@@ -19,7 +20,9 @@ mod order_final;
 mod original_frontend;
 mod payment_recovery;
 mod payments;
+mod rate_limit;
 mod reconcile;
+mod refused_at_start;
 mod replay;
 mod scale_out;
 mod starter;

@@ -8,7 +8,9 @@ use serde_json::json;
 use starter::shop_client::ShopClient;
 use std::time::Duration;
 
-const ORDERS: &str = "test-orders-token";
+/// The gateway binary takes tokens of 32 characters or more only, each its own.
+const ORDERS: &str = "test-orders-token-0123456789abcdef";
+const METRICS: &str = "test-metrics-token-0123456789abcdef";
 
 /// The value of the series `name{labels}` (labels as Prometheus prints them, or `""`), if present.
 fn series(text: &str, name: &str, labels: &str) -> Option<f64> {
@@ -57,6 +59,7 @@ async fn worker_and_gateway_metrics_move_with_a_journey() {
         port,
         &[
             ("SHOP_ORDERS_TOKEN", ORDERS.into()),
+            ("SHOP_METRICS_TOKEN", METRICS.into()),
             ("SHOP_REMINDER_AFTER", "700ms".into()),
         ],
         "gateway",
@@ -124,9 +127,20 @@ async fn worker_and_gateway_metrics_move_with_a_journey() {
 
     let r = http.get(format!("{url}/metrics")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let gateway = http
+    let r = http
         .get(format!("{url}/metrics"))
         .bearer_auth(ORDERS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "the orders token does not open the metrics"
+    );
+    let gateway = http
+        .get(format!("{url}/metrics"))
+        .bearer_auth(METRICS)
         .send()
         .await
         .unwrap()
@@ -136,4 +150,55 @@ async fn worker_and_gateway_metrics_move_with_a_journey() {
     let adds = series(&gateway, "shop_http_requests_total", r#"route="/cart/{id}/add""#);
     assert!(adds.unwrap_or(0.0) >= 2.0, "{gateway}");
     assert!(!gateway.contains(&paid), "no cart id in a label");
+}
+
+/// The lines of a scrape that are series, leaving out the scrapes' own (`GET /metrics`), which
+/// the previous scrape added.
+fn series_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.contains(r#"route="/metrics""#))
+        .collect()
+}
+
+/// A method is any token a client sends: 50 requests with invented ones leave the gateway's
+/// `/metrics` with as many series as 5 did, all under one `_OTHER` method, none named as sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn invented_http_methods_do_not_grow_the_gateway_s_metrics() {
+    let Some(app) = TestApp::spawn().await else { return };
+    let api = crate::webapp::Api::spawn(&app).await;
+    let invent = |i: usize| {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        api.http().request(method, format!("{}/products", api.base)).send()
+    };
+    let scrape = || async {
+        let r = api
+            .http()
+            .get(format!("{}/metrics", api.base))
+            .bearer_auth(crate::webapp::METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.text().await.unwrap()
+    };
+    for i in 0..5 {
+        invent(i).await.unwrap();
+    }
+    let before = scrape().await;
+    for i in 5..55 {
+        invent(i).await.unwrap();
+    }
+    let after = scrape().await;
+    assert_eq!(
+        series_lines(&after).len(),
+        series_lines(&before).len(),
+        "before:\n{before}\nafter:\n{after}"
+    );
+    assert!(!after.contains("INVENTED"), "{after}");
+    let folded: f64 = series_lines(&after)
+        .iter()
+        .filter(|l| l.starts_with("shop_http_requests_total{") && l.contains(r#"method="_OTHER""#))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum();
+    assert_eq!(folded, 55.0, "{after}");
 }

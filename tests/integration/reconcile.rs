@@ -183,7 +183,6 @@ async fn a_schedule_runs_the_sweep_and_operators_see_its_passes() {
         operator: Some(webapp::operator::OperatorState {
             token: OPERATOR.into(),
             directory: app::visibility::CartDirectory::new(app.carts.client().clone()),
-            payload_keys: None,
         }),
         ..Default::default()
     };

@@ -9,7 +9,7 @@ use std::future::{Ready, ready};
 use std::marker::PhantomData;
 use subtle::ConstantTimeEq;
 
-/// The app state that holds a group of routes' token: the orders API's, the operators'.
+/// The app state that holds a group of routes' token: the orders API's, the operators', the metrics', the codec's.
 pub trait Guarded: 'static {
     fn token(&self) -> &str;
 }

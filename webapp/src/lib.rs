@@ -9,10 +9,10 @@
 //! - [`error`]: the one table from error kind to status and JSON error body.
 //! - [`fallback`]: 404 / 405 for requests no route takes, and actix-web's own errors in our shape.
 //! - [`webhook`]: `POST /stripe/webhook`, signature-checked, delivered to the cart as a signal.
-//! - [`metrics`]: `GET /metrics` (requests by route pattern, status and latency; orders token).
+//! - [`metrics`]: `GET /metrics` (requests by route pattern, status and latency; its own token).
 //! - [`request_trace`]: request ids, the request's span as the trace the Temporal calls carry, the access line.
 //! - [`rate_limit`]: the per-client shopper limit (429 with `Retry-After`).
-//! - [`operator`]: operator routes behind their own token (the Web UI's remote codec).
+//! - [`operator`]: operator routes (`/admin/carts`; the Web UI's remote codec), each behind a token of its own.
 //! - [`storefront`]: `GET /storefront/config`, the page's Stripe.js URL and publishable key.
 //! - [`api`]: typed response bodies, from which the OpenAPI document is generated.
 //! - [`original`]: the original tutorial's field names beside ours, so its frontend works unchanged.

@@ -4,7 +4,7 @@ use app::config::{Env, GatewayConfig, OrdersConfig, ShopConfig, TemporalConfig};
 use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WEBAPP, in_force, parse_args};
 use app::visibility::CartDirectory;
 use std::net::TcpListener;
-use webapp::operator::OperatorState;
+use webapp::operator::{CodecState, OperatorState};
 use webapp::startup::{Application, Settings};
 
 /// The shop's HTTP gateway (storefront, cart API, orders, operator routes) in front of
@@ -50,13 +50,26 @@ async fn main() -> anyhow::Result<()> {
         Some(token) => Some(OperatorState {
             token: token.clone(),
             directory: CartDirectory::new(client.clone()),
-            payload_keys: temporal.payload_keys.clone(),
         }),
         None => {
-            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: the operator routes (/admin/carts, /codec) are off");
+            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: /admin/carts is off");
             None
         }
     };
+    let codec = match (&gateway.codec_token, &temporal.payload_keys) {
+        (Some(token), Some(keys)) => Some(CodecState {
+            token: token.clone(),
+            keys: keys.clone(),
+        }),
+        (Some(_), None) => {
+            tracing::warn!("SHOP_CODEC_TOKEN is set but SHOP_PAYLOAD_KEYS is not: /codec is off (nothing to decrypt)");
+            None
+        }
+        (None, _) => None,
+    };
+    if gateway.metrics_token.is_none() {
+        tracing::warn!("SHOP_METRICS_TOKEN is not set: the gateway's /metrics is off");
+    }
     let address = gateway.address.clone();
     let settings = Settings {
         checkout_wait: gateway.checkout_wait,
@@ -65,8 +78,10 @@ async fn main() -> anyhow::Result<()> {
         orders,
         webhook_secret: gateway.webhook_secret,
         storefront: gateway.storefront,
-        rate_limit: gateway.rate_limit,
+        rate_limit: Some(gateway.rate_limit),
         operator,
+        codec,
+        metrics_token: gateway.metrics_token,
         ..Settings::default()
     };
     let carts = Carts::new(client, shop);

@@ -39,14 +39,14 @@ pub async fn trace(
         .filter(|id| is_request_id(id))
         .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned);
     let parent = app::traces::caller_context(&Headers(req.headers()));
-    let method = req.method().to_string();
+    let method = crate::metrics::method_label(req.method());
     let tracer = global::tracer("webapp");
     // Named by its route once routing has found one.
     let span = tracer
-        .span_builder(method.clone())
+        .span_builder(method)
         .with_kind(SpanKind::Server)
         .with_attributes([
-            KeyValue::new("http.request.method", method.clone()),
+            KeyValue::new("http.request.method", method),
             KeyValue::new("shop.request_id", request_id.clone()),
         ])
         .start_with_context(&tracer, &parent);

@@ -2,7 +2,8 @@ use crate::carts::{self, State};
 use crate::error::ApiError;
 use crate::fallback::{RouteTable, json_errors, no_route};
 use crate::metrics::HttpMetrics;
-use crate::operator::OperatorState;
+use crate::metrics::MetricsToken;
+use crate::operator::{CodecState, OperatorState};
 use crate::orders::OrdersState;
 use crate::rate_limit::ShopperLimit;
 use crate::webhook::WebhookSecret;
@@ -38,6 +39,10 @@ pub struct Settings {
     pub rate_limit: Option<RateLimitConfig>,
     /// Operator routes and their token; `None` leaves them unmounted.
     pub operator: Option<OperatorState>,
+    /// The payload codec and its own token; `None` leaves `/codec` unmounted.
+    pub codec: Option<CodecState>,
+    /// `/metrics`' own token; `None` leaves it unmounted.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -52,6 +57,8 @@ impl Default for Settings {
             storefront: StorefrontConfig::default(),
             rate_limit: None,
             operator: None,
+            codec: None,
+            metrics_token: None,
         }
     }
 }
@@ -79,9 +86,6 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The storefront: one static page, compiled in, so the webapp needs no asset folder or CDN.
-const STOREFRONT: &str = include_str!("../static/index.html");
-
 pub struct Application {
     port: u16,
     server: Server,
@@ -106,6 +110,9 @@ impl Application {
             })
         });
         let webhook = settings.webhook_secret.map(|s| web::Data::new(WebhookSecret(s)));
+        let policy = web::Data::new(crate::storefront::PagePolicy(
+            crate::storefront::content_security_policy(&settings.storefront),
+        ));
         let storefront = web::Data::new(settings.storefront);
         // One limiter for all of the server's worker threads.
         let limit = settings
@@ -114,6 +121,8 @@ impl Application {
             .map(|c| web::Data::new(ShopperLimit::new(c)));
         let http_metrics = web::Data::new(HttpMetrics::default());
         let operator = settings.operator.map(web::Data::new);
+        let codec = settings.codec.map(web::Data::new);
+        let metrics_token = settings.metrics_token.map(|t| web::Data::new(MetricsToken(t)));
         let server = HttpServer::new(move || {
             let cors = crate::cors::cors(&origins);
             let app = App::new()
@@ -147,25 +156,25 @@ impl Application {
             }
             .split_for_parts();
             let mut table = RouteTable::from_openapi(&openapi);
-            table.add("/", vec!["GET"]);
+            crate::storefront::routes(&mut table);
             table.add("/docs", vec!["GET"]);
-            if orders.is_some() {
+            if metrics_token.is_some() {
                 table.add("/metrics", vec!["GET"]);
             }
-            if let Some(operator) = &operator {
-                crate::operator::routes(operator, &mut table);
+            if codec.is_some() {
+                crate::operator::codec::routes(&mut table);
             }
             let table = std::sync::Arc::new(table);
             let app = match &limit {
                 Some(limit) => app.app_data(limit.clone()),
                 None => app,
             };
-            let app = match &orders {
-                Some(_) => app.configure(crate::metrics::configure),
+            let app = match &metrics_token {
+                Some(token) => app.app_data(token.clone()).configure(crate::metrics::configure),
                 None => app,
             };
-            let app = match &operator {
-                Some(operator) => app.configure(|cfg| crate::operator::configure(cfg, operator)),
+            let app = match &codec {
+                Some(codec) => app.app_data(codec.clone()).configure(crate::operator::codec::configure),
                 None => app,
             };
             app.app_data(http_metrics.clone())
@@ -179,14 +188,8 @@ impl Application {
                 // its trace and request ids.
                 .wrap(actix_web::middleware::from_fn(crate::request_trace::trace))
                 .default_service(web::to(move |req: HttpRequest| no_route(req, table.clone())))
-                .route(
-                    "/",
-                    web::get().to(|| async {
-                        HttpResponse::Ok()
-                            .content_type("text/html; charset=utf-8")
-                            .body(STOREFRONT)
-                    }),
-                )
+                .app_data(policy.clone())
+                .configure(crate::storefront::configure_page)
                 .route(
                     "/docs",
                     web::get().to(|| async {
@@ -249,7 +252,7 @@ impl RootSpanBuilder for CartSpan {
         let route = request.match_pattern().unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
-            http.method = %request.method(),
+            http.method = %crate::metrics::method_label(request.method()),
             http.route = %route,
             http.status_code = tracing::field::Empty,
             cart = cart.as_deref().unwrap_or(""),

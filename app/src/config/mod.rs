@@ -6,11 +6,13 @@ mod env;
 mod gateway;
 mod providers;
 mod shop;
+mod storefront;
 
 pub use env::{ConfigError, Env};
-pub use gateway::{EMULATOR_PUBLISHABLE_KEY, GatewayConfig, RateLimitConfig, STRIPE_JS_URL, StorefrontConfig};
+pub use gateway::{GatewayConfig, RateLimitConfig, RequestRate, SharedLimitConfig};
 pub use providers::{EmailConfig, OrdersConfig, StripeConfig};
 pub use shop::{ReconcileConfig, ShopConfig, TemporalConfig, WorkerConfig};
+pub use storefront::{EMULATOR_PUBLISHABLE_KEY, STRIPE_JS_URL, StorefrontConfig};
 
 #[cfg(test)]
 mod tests {

@@ -54,7 +54,7 @@ impl ShopConfig {
             continue_after_messages,
             storefront_url: env.string("SHOP_STOREFRONT_URL", "http://127.0.0.1:8080"),
             cart_id_key: env
-                .get("SHOP_CART_ID_KEY")
+                .secret("SHOP_CART_ID_KEY")?
                 .map(|secret| CartIdKey::new(secret.as_bytes()))
                 .transpose()
                 .map_err(|reason| ConfigError {

@@ -2,15 +2,28 @@
 //! protobuf JSON (`{"payloads":[{"metadata":{"encoding":"<base64>"},"data":"<base64>"}]}`) and
 //! the answer has the same shape. Point the UI at `https://<gateway>/codec`; the UI sends the
 //! namespace in `X-Namespace`, which one shop with one key set does not need.
-use super::OperatorState;
 use crate::auth::Authorized;
 use crate::error::ApiError;
+use crate::fallback::RouteTable;
 use actix_web::{HttpResponse, web};
+use app::codec::PayloadKeys;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use temporalio_common::protos::temporal::api::common::v1::Payload;
+
+/// The shop's payload keys and the token that may use them.
+pub struct CodecState {
+    pub token: String,
+    pub keys: PayloadKeys,
+}
+
+impl crate::auth::Guarded for CodecState {
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
 
 #[derive(Serialize, Deserialize)]
 pub struct PayloadsJson {
@@ -60,12 +73,12 @@ impl PayloadJson {
 }
 
 async fn transcode(
-    _auth: Authorized<OperatorState>,
-    state: web::Data<OperatorState>,
+    _auth: Authorized<CodecState>,
+    state: web::Data<CodecState>,
     body: web::Json<PayloadsJson>,
     decode: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = state.payload_keys.as_ref().expect("mounted only with keys");
+    let keys = &state.keys;
     let mut out = Vec::with_capacity(body.payloads.len());
     for (index, json) in body.payloads.iter().enumerate() {
         let payload = json.to_payload(index)?;
@@ -82,6 +95,7 @@ async fn transcode(
     Ok(HttpResponse::Ok().json(PayloadsJson { payloads: out }))
 }
 
+/// The protocol's routes, outside the OpenAPI document (their shape is Temporal's).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/codec/decode",
@@ -91,4 +105,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/codec/encode",
         web::post().to(|auth, state, body| transcode(auth, state, body, false)),
     );
+}
+
+/// What `configure` mounts, for the 404/405 answers of unknown routes.
+pub fn routes(table: &mut RouteTable) {
+    table.add("/codec/decode", vec!["POST"]);
+    table.add("/codec/encode", vec!["POST"]);
 }
