@@ -3,8 +3,8 @@
 //! one made long ago is found by its PaymentIntent, and one that cannot be made is left, after
 //! its attempts, as `refund_error` for an operator. On SQLite and on PostgreSQL.
 use crate::checkout_flow::Emulator;
-use crate::helpers::{TestApp, TestAppOptions, eventually, guest_order};
-use crate::orders::postgres_database;
+use crate::helpers::{TestApp, TestAppOptions, eventually, guest_order, on_both_backends};
+use crate::orders::order_workflow;
 use crate::webapp::{Api, TOKEN};
 use app::domain::{CartId, Cents};
 use app::orders::OrderStatus;
@@ -48,23 +48,6 @@ fn run_id(description: &temporalio_client::WorkflowExecutionDescription) -> Stri
     info.execution.as_ref().unwrap().run_id.clone()
 }
 
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$scenario(None).await
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                let Some(url) = super::postgres_database().await else { return };
-                super::$scenario(Some(url)).await
-            }
-        }
-    )*};
-}
-
 on_both_backends!(
     a_cancelled_order_stays_cancelled_when_its_request_is_replayed,
     a_refund_made_long_ago_is_found_by_its_payment,
@@ -81,10 +64,7 @@ async fn a_cancelled_order_stays_cancelled_when_its_request_is_replayed(database
     let id = order["id"].as_i64().unwrap();
     let (status, cancelled) = cancel(&api, id).await;
     assert_eq!((status, &cancelled["status"]), (StatusCode::OK, &json!("cancelled")));
-    let handle = app
-        .carts
-        .client()
-        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(id));
+    let handle = order_workflow(&app, id);
     let first_run = run_id(&handle.describe(Default::default()).await.unwrap());
 
     let (status, again) = post_order(&api, "replayed-order", &body).await;
@@ -157,11 +137,7 @@ async fn a_refund_that_cannot_be_made_ends_as_an_error_for_an_operator(database_
     .await;
     assert_eq!(order["status"], "cancelled", "{order}");
     assert!(order["refund_error"].as_str().unwrap().contains("attempts"), "{order}");
-    app.carts
-        .client()
-        .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(
-            order["id"].as_i64().unwrap(),
-        ))
+    order_workflow(&app, order["id"].as_i64().unwrap())
         .get_result(Default::default())
         .await
         .expect("the order workflow ends instead of retrying forever");

@@ -1,6 +1,6 @@
 //! The order API from its contract, on SQLite and on PostgreSQL: auth, every route and status
 //! code, the lifecycle, concurrent updates, checkout → order, cancel → refund, compensation.
-use crate::helpers::{TestApp, TestAppOptions, eventually, guest_order};
+use crate::helpers::{TestApp, TestAppOptions, eventually, guest_order, on_both_backends};
 use crate::webapp::{Api, TOKEN};
 use app::cart::CartStatus;
 use app::orders::OrderStatus;
@@ -270,31 +270,13 @@ async fn contract(app: &TestApp, api: &Api) {
 }
 
 /// The handle of an order's workflow, by the order's id.
-fn order_workflow(
+pub(crate) fn order_workflow(
     app: &TestApp,
     order_id: i64,
 ) -> temporalio_client::WorkflowHandle<temporalio_client::Client, app::workflows::order::OrderWorkflow> {
     app.carts
         .client()
         .get_workflow_handle::<app::workflows::order::OrderWorkflow>(app::workflows::order::workflow_id(order_id))
-}
-
-/// Every store scenario runs twice: on a SQLite file and on a fresh PostgreSQL database.
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$scenario(None).await
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                let Some(url) = super::postgres_database().await else { return };
-                super::$scenario(Some(url)).await
-            }
-        }
-    )*};
 }
 
 on_both_backends!(

@@ -70,13 +70,13 @@ pub(crate) fn default_refund_attempts() -> u32 {
     10
 }
 
-/// For a refund: retried with backoff up to a minute, `attempts` times (10: about seven
-/// minutes), then left for an operator and the reconciler's next pass; never without end.
-pub(crate) fn refund_options(timeout: Duration, attempts: u32) -> ActivityOptions {
+/// `attempts` tries, the wait between them doubling from `first` up to a minute; then the
+/// caller gives up and says so (never an activity retried without end by accident).
+pub(crate) fn bounded(timeout: Duration, first: Duration, attempts: u32) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timeout)
         .retry_policy(
             RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
+                .initial_interval(first)
                 .backoff_coefficient(2.0)
                 .maximum_interval(Duration::from_secs(60))
                 .maximum_attempts(attempts.max(1))
@@ -85,15 +85,13 @@ pub(crate) fn refund_options(timeout: Duration, attempts: u32) -> ActivityOption
         .build()
 }
 
+/// For a refund: `attempts` times (10: about seven minutes), then left for an operator and
+/// the reconciler's next pass.
+pub(crate) fn refund_options(timeout: Duration, attempts: u32) -> ActivityOptions {
+    bounded(timeout, Duration::from_millis(500), attempts)
+}
+
 /// For handing a disowned payment to the reconciler: a few attempts, then the sweep's job.
 pub(crate) fn stray_options(timing: &CartTiming) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(timing.activity_timeout)
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(timing.refund_attempts.max(1))
-                .build(),
-        )
-        .build()
+    bounded(timing.activity_timeout, Duration::from_secs(1), timing.refund_attempts)
 }

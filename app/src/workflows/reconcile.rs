@@ -2,13 +2,13 @@
 //! sweep of Stripe's payments since the last pass), or one payment whose cart has ended, started
 //! by the gateway's webhook. Its work is one activity; the workflow gives it durable retries
 //! and a place in the Web UI.
+use super::options::bounded;
 use crate::activities::{ReconcileActivities, StrayOutcome, SweepRequest};
 use crate::orders::ReconciliationRun;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 pub const WORKFLOW_TYPE: &str = "ReconcileWorkflow";
 
@@ -31,19 +31,6 @@ pub struct ReconcileWorkflow {
     input: ReconcileInput,
 }
 
-fn options(timeout: Duration, attempts: u32) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(timeout)
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(attempts)
-                .build(),
-        )
-        .build()
-}
-
 #[workflow_methods]
 impl ReconcileWorkflow {
     #[init]
@@ -57,14 +44,14 @@ impl ReconcileWorkflow {
             // A pass that keeps failing ends; the next one the schedule starts reads the same
             // window again (nothing moved the watermark).
             ReconcileInput::Sweep(req) => {
-                let opts = options(Duration::from_secs(600), 3);
+                let opts = bounded(Duration::from_secs(600), Duration::from_secs(1), 3);
                 let run = ctx
                     .execute_activity(ReconcileActivities::reconcile_sweep, req, opts)
                     .await?;
                 Ok(ReconcileOutcome::Swept(run))
             }
             ReconcileInput::Payment { intent } => {
-                let opts = options(Duration::from_secs(30), 10);
+                let opts = bounded(Duration::from_secs(30), Duration::from_secs(1), 10);
                 let outcome = ctx
                     .execute_activity(ReconcileActivities::reconcile_payment, intent, opts)
                     .await?;

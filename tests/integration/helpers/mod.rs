@@ -31,3 +31,23 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Runs each store scenario (an `async fn(Option<String>)` taking the database URL) twice: on
+/// a SQLite file and on a fresh PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$scenario(None).await
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                let Some(url) = crate::orders::postgres_database().await else { return };
+                super::$scenario(Some(url)).await
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_backends;
