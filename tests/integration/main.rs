@@ -15,6 +15,7 @@ mod durability;
 mod email;
 mod faults;
 mod help;
+mod history_budget;
 mod metrics;
 mod migrations;
 mod order_final;

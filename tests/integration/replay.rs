@@ -1,8 +1,12 @@
 //! Replay: histories of the main paths are committed under tests/histories and replayed against
 //! the current workflow code, so a change that breaks running carts fails CI (TMPRL1100).
-//! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run after an intended, patched change.
-use crate::helpers::{TestApp, guest_order, workspace_root};
+//! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run. Since 0.1.0, the first release,
+//! a change that alters the history of a running cart is patched (`ctx.patched`) and the
+//! histories from before it stay here beside the new ones (docs: "Changing the workflow").
+use crate::helpers::{TestApp, eventually, guest_order, workspace_root};
+use app::cart::CartStatus;
 use app::cart_client::CompatSignal;
+use app::domain::{PaymentEvent, PaymentStatus};
 use app::orders::{OrderChange, OrderStatus};
 use app::workflows::cart::CartWorkflow;
 use app::workflows::order::{OrderWorkflow, workflow_id};
@@ -57,17 +61,14 @@ async fn live_histories_of_the_main_paths_replay() {
     app.remove(&id, 0, 1).await.unwrap();
     let _ = app.add(&id, 42, 1).await; // a rejection
     app.set_email(&id, "replay@example.com").await.unwrap();
+    // Declined when the server confirms: the PaymentIntent is cancelled, the cart reopens.
     app.checkout(&id, Some("pm_card_chargeCustomerFail")).await.unwrap();
     app.checkout(&id, None).await.unwrap();
     let outcome = app.carts.outcome(&id).await.unwrap();
-    // Since the checkout-v2 patch; `checkout_with_order.json` is the same path from before it
-    // (and `checkout_after_decline.json` from before the orders patch).
-    recorded.push(("checkout_v2_with_order", app.history_json(&id).await));
-    // The same path since the search-attributes patch (an upsert beside each change).
-    recorded.push(("searchable_checkout_with_order", app.history_json(&id).await));
+    recorded.push(("checkout_declined_then_paid", app.history_json(&id).await));
 
-    // A payment call Stripe refused: the attempt is looked up before the cart may pay again
-    // (since the payment-recovery patch), and the next attempt pays.
+    // A payment call Stripe refused: the attempt is looked up before the cart may pay again,
+    // and the next attempt pays.
     let id = app.new_cart().await;
     app.add(&id, 2, 1).await.unwrap();
     app.set_email(&id, "lookup@example.com").await.unwrap();
@@ -77,7 +78,7 @@ async fn live_histories_of_the_main_paths_replay() {
     app.carts.outcome(&id).await.unwrap();
     recorded.push(("payment_recovery_then_paid", app.history_json(&id).await));
 
-    // The saga since the order-void patch: the cart's order already exists (another payment),
+    // The saga: the cart's order already exists (another payment),
     // so this payment is refunded and any order row for it voided.
     let id = app.new_cart().await;
     app.add(&id, 2, 1).await.unwrap();
@@ -108,7 +109,49 @@ async fn live_histories_of_the_main_paths_replay() {
         .authenticate(&payment.payment_intent, &payment.client_secret.unwrap(), true)
         .await;
     app.carts.outcome(&id).await.unwrap();
-    recorded.push(("checkout_v2_three_d_secure", app.history_json(&id).await));
+    recorded.push(("checkout_three_d_secure", app.history_json(&id).await));
+
+    // 3-D Secure failed in the shopper's browser (a client-confirmed decline): the cart
+    // cancels the declined PaymentIntent before it reopens, and the next checkout pays.
+    let mut input = app.input();
+    input.timing.payment_check_after = Duration::from_millis(300);
+    let id = app.start_cart(input).await;
+    app.add(&id, 1, 1).await.unwrap();
+    app.set_email(&id, "failed3ds@example.com").await.unwrap();
+    let waiting = app.checkout(&id, Some(&card)).await.unwrap();
+    let payment = waiting.payment.expect("the checkout waits for the shopper");
+    stripe
+        .authenticate(&payment.payment_intent, &payment.client_secret.unwrap(), false)
+        .await;
+    eventually("the failed challenge declines", Duration::from_secs(30), || async {
+        (app.get(&id).await.status == CartStatus::PaymentFailed).then_some(())
+    })
+    .await;
+    let statuses = stripe.intents_of(id.as_str()).await;
+    assert_eq!(statuses, ["canceled"], "the declined attempt is closed");
+    app.checkout(&id, None).await.unwrap();
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("three_d_secure_declined_then_paid", app.history_json(&id).await));
+
+    // A stray payment (made outside the shop with the cart's metadata) is handed to the
+    // reconciler, which refunds it; the cart is untouched and pays on its own.
+    let id = app.new_cart().await;
+    app.add(&id, 2, 1).await.unwrap();
+    app.set_email(&id, "stray@example.com").await.unwrap();
+    let stray = stripe.pay_outside_the_shop(id.as_str(), 1999).await;
+    let event = PaymentEvent {
+        event_id: "evt_replay_stray".into(),
+        intent: stray.clone(),
+        status: PaymentStatus::Succeeded,
+    };
+    app.carts.payment_event(&id, event).await.unwrap();
+    eventually("the stray refunded", Duration::from_secs(30), || async {
+        (stripe.refunds_of(&stray).await == 1).then_some(())
+    })
+    .await;
+    app.checkout(&id, None).await.unwrap();
+    app.carts.outcome(&id).await.unwrap();
+    recorded.push(("stray_payment_reconciled_then_paid", app.history_json(&id).await));
 
     // The order that checkout became, cancelled (and so refunded) through its workflow.
     let order_id = outcome.cart.order_id.expect("checkout recorded an order");
@@ -132,8 +175,7 @@ async fn live_histories_of_the_main_paths_replay() {
     app.add(&id, 2, 1).await.unwrap();
     app.set_email(&id, "quiet@example.com").await.unwrap();
     app.carts.outcome(&id).await.unwrap();
-    // Since the reminder-once patch; `reminders_then_expiry.json` is from before it.
-    recorded.push(("reminders_once_then_expiry", app.history_json(&id).await));
+    recorded.push(("reminders_then_expiry", app.history_json(&id).await));
 
     let id = app.new_cart().await;
     for (signal, payload) in [
@@ -146,7 +188,7 @@ async fn live_histories_of_the_main_paths_replay() {
         app.carts.signal_compat(&id, signal, payload).await.unwrap();
     }
     app.carts.outcome(&id).await.unwrap();
-    recorded.push(("compat_signals_checkout_v2", app.history_json(&id).await));
+    recorded.push(("compat_signals_checkout", app.history_json(&id).await));
 
     let mut input = app.input();
     input.continue_after_messages = Some(2);

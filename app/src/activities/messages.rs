@@ -41,12 +41,6 @@ impl ChargeRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentReceipt {
-    pub payment_ref: String,
-    pub amount_cents: Cents,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CartEmailKind {
     Reminder { stage: u32 },

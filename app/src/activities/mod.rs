@@ -8,7 +8,7 @@ pub use faults::{DECLINED, REFUND_REFUSED};
 pub use messages::*;
 pub use reconcile::{ReconcileActivities, StrayOutcome, SweepRequest};
 
-use crate::domain::{Payment, PaymentLookup, PaymentStatus};
+use crate::domain::{Payment, PaymentLookup};
 use crate::email::{self, MailError, Mailer};
 use crate::orders::{NewOrder, OrderLine, Orders};
 use crate::payments::{PaymentError, Payments};
@@ -63,36 +63,6 @@ impl ShopActivities {
 
 #[activities]
 impl ShopActivities {
-    /// The pre-webhook checkout: create and confirm in one call, succeed or fail. Kept for
-    /// histories recorded before `CHECKOUT_V2_PATCH`; new checkouts use `start_payment`.
-    #[activity(name = "charge")]
-    pub async fn charge(
-        self: Arc<Self>,
-        ctx: ActivityContext,
-        req: ChargeRequest,
-    ) -> Result<PaymentReceipt, ActivityError> {
-        let charge = req.charge();
-        let card = req.payment_method.as_deref().unwrap_or(self.payments.default_card());
-        match timed(heartbeating(&ctx, self.payments.start(&charge, Some(card)))).await {
-            Ok(Payment {
-                intent,
-                status: PaymentStatus::Succeeded | PaymentStatus::Processing,
-                ..
-            }) => {
-                tracing::info!(cart = %req.cart_id.tag(), checkout = req.attempt, payment_ref = %intent, "payment succeeded");
-                Ok(PaymentReceipt {
-                    payment_ref: intent,
-                    amount_cents: req.amount_cents,
-                })
-            }
-            Ok(payment) => Err(non_retryable(
-                DECLINED,
-                format!("payment not completed (status {})", payment.status.as_str()),
-            )),
-            Err(e) => Err(payment_failure(&req.cart_id, ctx.info().attempt, e)),
-        }
-    }
-
     /// Creates this checkout attempt's PaymentIntent, confirmed by the server with the
     /// shopper's PaymentMethod, or with the test card in test mode, or left for the browser.
     #[activity(name = "start_payment")]

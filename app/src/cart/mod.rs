@@ -227,11 +227,6 @@ impl Cart {
         self.payment_error = Some(reason);
     }
 
-    pub fn unsettled(&mut self, reason: String) {
-        self.declined(reason);
-        self.payment_unsettled = true;
-    }
-
     pub fn total(&self) -> Cents {
         self.lines
             .iter()

@@ -3,18 +3,20 @@
 //! request they were first sent for.
 use super::errors::{rpc_error, rpc_options, update_error, within};
 use super::{CartRun, Carts, CartsError};
-use crate::cart::{CartError, CartView, EmailChange, ItemChange};
+use crate::cart::{Cart, CartError, CartView, EmailChange, ItemChange};
 use crate::domain::CartId;
 use crate::domain::CheckoutRequest;
 use crate::domain::{Fingerprinted, fingerprint};
 use crate::workflows::cart::CartWorkflow;
-use std::time::Duration;
+use crate::workflows::search::CartIndex;
+use std::time::{Duration, SystemTime};
 use temporalio_client::errors::{WorkflowStartError, WorkflowUpdateWithStartError};
 use temporalio_client::{
     WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus, WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy, WorkflowUpdateWithStartOptions,
 };
 use temporalio_common::UpdateDefinition;
+use temporalio_common::search_attributes::SearchAttributes;
 
 impl Carts {
     /// Applies one change as a workflow update and returns the cart as it now is. With an
@@ -53,40 +55,56 @@ impl Carts {
         print: Option<String>,
         deadline: Duration,
     ) -> Result<Fingerprinted<CartView>, CartsError> {
+        let send = Sending {
+            update_id,
+            deadline,
+            index: self.first_change_index(change),
+        };
         let result = match change.clone() {
             CartChange::Add(c) => {
                 let arg = Fingerprinted::new(c, print);
-                self.update(id, CartWorkflow::add_item, arg, update_id, deadline).await
+                self.update(id, CartWorkflow::add_item, arg, send).await
             }
             CartChange::Remove(c) => {
                 let arg = Fingerprinted::new(c, print);
-                self.update(id, CartWorkflow::remove_item, arg, update_id, deadline)
-                    .await
+                self.update(id, CartWorkflow::remove_item, arg, send).await
             }
             CartChange::Email(c) => {
                 let arg = Fingerprinted::new(c, print);
-                self.update(id, CartWorkflow::set_email, arg, update_id, deadline).await
+                self.update(id, CartWorkflow::set_email, arg, send).await
             }
         };
         self.tell_closed_from_missing(id, result).await
     }
 
+    /// The search attributes of the cart this change would make of an empty cart (what its
+    /// validator and handler compute; a change they refuse leaves it empty), for the start
+    /// options of a first change: the cart is then listed from its start without an upsert
+    /// event. Ignored by the server when the workflow runs already.
+    fn first_change_index(&self, change: &CartChange) -> SearchAttributes {
+        let mut cart = Cart::default();
+        let _refused = match change {
+            CartChange::Add(c) => cart.add(&self.shop.catalogue, self.shop.limits, c),
+            CartChange::Remove(c) => cart.remove(c),
+            CartChange::Email(c) => cart.set_email(c),
+        };
+        CartIndex::of(&cart, Some(SystemTime::now())).start_attributes()
+    }
+
     /// One update. A minted cart's first change starts its workflow in the same call
     /// (update-with-start; two first changes at once meet in one workflow), and an ended cart
     /// is never started again; an id from before minting is only ever updated.
-    async fn update<U>(
-        &self,
-        id: &CartId,
-        update: U,
-        arg: U::Input,
-        update_id: &str,
-        deadline: Duration,
-    ) -> Result<U::Output, CartsError>
+    async fn update<U>(&self, id: &CartId, update: U, arg: U::Input, send: Sending<'_>) -> Result<U::Output, CartsError>
     where
         U: UpdateDefinition<Workflow = CartRun>,
         U::Input: Send,
         U::Output: 'static,
     {
+        let Sending {
+            update_id,
+            deadline,
+            index,
+        } = send;
         if !self.minted(id) {
             let opts = WorkflowExecuteUpdateOptions::builder()
                 .update_id(update_id.to_owned())
@@ -105,6 +123,7 @@ impl Carts {
         )
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .task_timeout(crate::workflows::options::WORKFLOW_TASK_TIMEOUT)
+        .search_attributes(index)
         .update_id(update_id.to_owned())
         .rpc_options(rpc_options(deadline))
         .build();
@@ -195,6 +214,14 @@ fn same_request(applied: Fingerprinted<CartView>, ours: Option<&str>) -> Result<
         (Some(theirs), Some(ours)) if theirs != ours => Err(CartsError::KeyReused),
         _ => Ok(applied.value),
     }
+}
+
+/// How one update is sent: its id, deadline, and the search attributes a first change
+/// starts the cart's workflow with.
+struct Sending<'a> {
+    update_id: &'a str,
+    deadline: Duration,
+    index: SearchAttributes,
 }
 
 /// An update whose workflow task was on a worker that died is not always delivered again by

@@ -76,11 +76,6 @@ impl Payments {
         })
     }
 
-    /// The configured card, charged by the pre-webhook checkout path when a request names none.
-    pub fn default_card(&self) -> &str {
-        &self.payment_method
-    }
-
     /// The card charged when a checkout in test mode names none; never in live mode.
     pub fn test_card(&self) -> Option<&str> {
         self.test_mode.then_some(self.payment_method.as_str())

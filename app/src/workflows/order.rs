@@ -15,9 +15,6 @@ use super::failure::{Rejection, reject};
 use super::options::{refund_options, retry_forever};
 use super::wait::{Woken, timer_or_change};
 
-/// Patch marker: a change arriving with a fulfilment step is no longer overwritten by it.
-const STEP_RACE_PATCH: &str = "order-step-race";
-
 pub fn workflow_id(order_id: i64) -> String {
     format!("order-{order_id}")
 }
@@ -89,8 +86,8 @@ impl OrderWorkflow {
             match timer_or_change(ctx, step, |s| s.changes != changes).await? {
                 Woken::Changed => {}
                 // A change that landed in the same activation as the step (a cancel, say) wins:
-                // the step is re-judged on the next round. Old histories keep the old path.
-                Woken::Fired if ctx.state(|s| s.changes != changes) && ctx.patched(STEP_RACE_PATCH) => {}
+                // the step is re-judged on the next round.
+                Woken::Fired if ctx.state(|s| s.changes != changes) => {}
                 Woken::Fired => ctx.state_mut(|s| {
                     let next = match s.status {
                         OrderStatus::Pending => OrderStatus::Processing,

@@ -2,8 +2,16 @@
 //! in cents and the time of the last change. Nothing personal (no email, no lines), since the
 //! server indexes these in plain text, outside the payload codec.
 //!
-//! The cart workflow upserts only the attributes that changed, in the same workflow task as
-//! the change, so an accepted change costs one history event more and a read costs nothing.
+//! When they are written, so that an ordinary change costs no history event:
+//! - a cart's first change (update-with-start, signal-with-start) sets them in the start
+//!   options, as the cart is after that change: no event (a cart started any other way, by
+//!   signal-with-start or an explicit start, gets them from its first workflow task);
+//! - the workflow upserts them when the status changes (checking out, paid, payment failed,
+//!   active again, expired), the item count, total and last change riding along;
+//! - and when the inactivity timer fires on a cart that stays open, at most once per fire.
+//!
+//! Between those, the status is exact (up to visibility's lag) but the item count, total and
+//! last change may be older than the cart: `GET /cart/{id}` is the exact state.
 use crate::cart::{Cart, CartStatus};
 use std::time::SystemTime;
 use temporalio_common::protos::temporal::api::enums::v1::IndexedValueType;
@@ -56,6 +64,18 @@ impl CartIndex {
             total_cents: cart.total().0,
             updated_at,
         }
+    }
+
+    /// The attributes to start a workflow with.
+    pub fn start_attributes(&self) -> SearchAttributes {
+        let mut attrs = SearchAttributes::default();
+        self.updates(&attrs).into_iter().for_each(|u| attrs.apply(u));
+        attrs
+    }
+
+    /// Whether `current` shows another status than this (or none): the workflow then upserts.
+    pub fn status_changed(&self, current: &SearchAttributes) -> bool {
+        current.get(&STATUS).as_deref() != Some(self.status.as_str())
     }
 
     /// The upserts that bring `current` up to this; empty when visibility is already right.
@@ -124,9 +144,20 @@ mod tests {
         assert!(first.updates(&attrs).is_empty(), "nothing changed, nothing sent");
         let second = index(CartStatus::Active, 2, 100);
         assert_eq!(second.updates(&attrs).len(), 2, "count and total");
+        assert!(!second.status_changed(&attrs), "more items, same status: no upsert due");
         let closed = index(CartStatus::CheckedOut, 1, 160);
+        assert!(closed.status_changed(&attrs));
         let attrs = applied(closed.updates(&attrs), attrs);
         assert_eq!(CartIndex::from_attributes(&attrs), Some(closed));
+    }
+
+    #[test]
+    fn start_attributes_read_back_and_leave_nothing_to_upsert() {
+        let first = index(CartStatus::Active, 3, 100);
+        let attrs = first.start_attributes();
+        assert_eq!(CartIndex::from_attributes(&attrs), Some(first.clone()));
+        assert!(!first.status_changed(&attrs) && first.updates(&attrs).is_empty());
+        assert!(first.status_changed(&SearchAttributes::default()), "no status yet");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `bench --url http://127.0.0.1:8080 --shoppers 32 --seconds 30 --worker-pid P --webapp-pid Q`
 //! `bench --open-carts 10000 ...` instead fills that many carts (one item each) and reports RSS.
 use hdrhistogram::Histogram;
+use starter::journey::{HISTORY_BUDGET, HistoryCount, STEPS};
 use starter::shop_client::{Answer, ShopClient};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -92,41 +93,38 @@ async fn call(
     }
 }
 
-/// One shopper's visit: the route mix of the benchmark.
+/// One shopper's visit: the route mix of the benchmark ([`starter::journey::STEPS`]).
 async fn journey(shop: &ShopClient, stats: &Shared, n: usize) -> Option<()> {
     let created = call(stats, "POST /cart", shop.new_cart()).await?;
     let id = created["workflowID"].as_str()?.to_owned();
-    for product in 0..3u32 {
-        call(stats, "PUT /cart/{id}/add", shop.add(&id, product, 1)).await?;
+    for step in STEPS {
+        call(stats, step.route(), step.send(shop, &id, n)).await?;
     }
-    call(stats, "GET /cart/{id}", shop.get(&id)).await?;
-    call(stats, "PUT /cart/{id}/remove", shop.remove(&id, 1, 1)).await?;
-    call(stats, "GET /cart/{id}", shop.get(&id)).await?;
-    let email = format!("shopper{n}@example.com");
-    call(stats, "PUT /cart/{id}/email", shop.set_email(&id, &email)).await?;
     stats.lock().await.journeys.push(id);
     Some(())
 }
 
 /// Mean history events and workflow tasks per journey, over up to 20 journeys' carts: the work
-/// each shopper costs the Temporal server.
-async fn history_per_journey(address: &str, carts: &[String]) -> anyhow::Result<(f64, f64)> {
-    use temporalio_common::protos::temporal::api::enums::v1::EventType;
+/// each shopper costs the Temporal server; and the most any of them wrote, for the budget.
+async fn history_per_journey(address: &str, carts: &[String]) -> anyhow::Result<((f64, f64), HistoryCount)> {
     let client = app::temporal::connect(address).await?;
     let sample = &carts[..carts.len().min(20)];
     anyhow::ensure!(!sample.is_empty(), "no journey completed");
     let (mut events, mut tasks) = (0usize, 0usize);
+    let mut most = HistoryCount {
+        events: 0,
+        workflow_tasks: 0,
+    };
     for id in sample {
         let handle = client.get_workflow_handle::<app::workflows::cart::CartWorkflow>(id.clone());
-        let history = handle.fetch_history(Default::default()).into_events().await?;
-        events += history.len();
-        tasks += history
-            .iter()
-            .filter(|e| e.event_type == EventType::WorkflowTaskCompleted as i32)
-            .count();
+        let count = HistoryCount::of(&handle.fetch_history(Default::default()).into_events().await?);
+        events += count.events;
+        tasks += count.workflow_tasks;
+        most.events = most.events.max(count.events);
+        most.workflow_tasks = most.workflow_tasks.max(count.workflow_tasks);
     }
     let n = sample.len() as f64;
-    Ok((events as f64 / n, tasks as f64 / n))
+    Ok(((events as f64 / n, tasks as f64 / n), most))
 }
 
 /// (utime + stime) in seconds and peak RSS in MiB, from /proc.
@@ -253,7 +251,14 @@ async fn main() {
         && args.open_carts.is_none()
     {
         match history_per_journey(address, &stats.journeys).await {
-            Ok((events, tasks)) => println!("per journey: {events:.1} history events, {tasks:.1} workflow tasks"),
+            Ok(((events, tasks), most)) => {
+                println!("per journey: {events:.1} history events, {tasks:.1} workflow tasks");
+                let verdict = if most.within(&HISTORY_BUDGET) { "within" } else { "OVER" };
+                println!(
+                    "history budget: at most {} events, {} workflow tasks; the most any journey wrote: {}, {}: {verdict}",
+                    HISTORY_BUDGET.events, HISTORY_BUDGET.workflow_tasks, most.events, most.workflow_tasks
+                );
+            }
             Err(e) => println!("per journey: histories not read ({e})"),
         }
     }

@@ -1,7 +1,7 @@
 //! Checkout: the payment (created, confirmed by the server or the shopper's browser, settled by
 //! webhook or status check, recovered when its outcome is unknown), then the order (`order`).
-use super::{CartWorkflow, ORDERS_PATCH, PAYMENT_RECOVERY_PATCH};
-use crate::activities::{CartEmailKind, DECLINED, PaymentReceipt, RecoverPayment, ShopActivities};
+use super::CartWorkflow;
+use crate::activities::{CartEmailKind, DECLINED, RecoverPayment, ShopActivities};
 use crate::domain::{Payment, PaymentLookup, PaymentStatus};
 use crate::workflows::failure::{application_failure, root_message};
 use crate::workflows::options::{email_options, payment_options, retry_forever};
@@ -17,35 +17,6 @@ impl CartWorkflow {
         }
     }
 
-    pub(super) async fn pay(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
-        let request = ctx.state(|s| s.charge_request());
-        let opts = ctx.state(|s| payment_options(&s.input.timing));
-        match ctx.execute_activity(ShopActivities::charge, request, opts).await {
-            Ok(PaymentReceipt { payment_ref, .. }) => Self::paid(ctx, payment_ref).await?,
-            Err(e) => Self::payment_failed(ctx, &e),
-        }
-        Ok(())
-    }
-
-    /// The payment could not be started: a decline ends the attempt; otherwise (retries ran
-    /// out, Stripe refused the request) whether money moved is unknown, so the next checkout
-    /// reuses this attempt's idempotency key.
-    pub(super) fn payment_failed(ctx: &mut WorkflowContext<Self>, e: &ActivityExecutionError) {
-        match application_failure(e, DECLINED) {
-            Some(reason) => Self::declined(ctx, reason),
-            None => {
-                if !ctx.is_replaying() {
-                    crate::metrics::checkout("unsettled");
-                    tracing::warn!(error = %root_message(e), "payment outcome unknown");
-                }
-                ctx.state_mut(|s| {
-                    s.cart
-                        .unsettled("the payment could not be completed; please try again".into())
-                })
-            }
-        }
-    }
-
     pub(super) fn declined(ctx: &mut WorkflowContext<Self>, reason: String) {
         Self::count(ctx, "declined");
         ctx.state_mut(|s| s.cart.declined(reason));
@@ -53,9 +24,7 @@ impl CartWorkflow {
 
     /// A succeeded payment: record the order (or refund), mark the cart paid, send the receipt.
     pub(super) async fn paid(ctx: &mut WorkflowContext<Self>, payment_ref: String) -> WorkflowResult<()> {
-        // Added after carts were already running: histories without the marker replay
-        // the old path (no order), new checkouts record one.
-        if ctx.patched(ORDERS_PATCH) && !Self::place_order(ctx, &payment_ref).await? {
+        if !Self::place_order(ctx, &payment_ref).await? {
             return Ok(());
         }
         Self::count(ctx, "paid");
@@ -74,22 +43,23 @@ impl CartWorkflow {
     /// The checkout with a PaymentIntent of its own: create it (confirmed by the server, or
     /// left for the browser), then wait for its outcome, by webhook or by status check.
     pub(super) async fn checkout_payment(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
-        // Asked here, beside `CHECKOUT_V2_PATCH`, not where a failure is handled: the marker
-        // then sits at the same point of every checkout's history.
-        let recovers = ctx.patched(PAYMENT_RECOVERY_PATCH);
         let request = ctx.state(|s| s.charge_request());
         let opts = ctx.state(|s| payment_options(&s.input.timing));
         match ctx.execute_activity(ShopActivities::start_payment, request, opts).await {
             Ok(payment) => ctx.state_mut(|s| s.cart.payment = Some(payment)),
-            Err(e) if recovers && application_failure(&e, DECLINED).is_none() => {
-                if !Self::recover_payment(ctx, &e).await? {
+            // A decline ends the attempt. Otherwise (retries ran out, Stripe refused the
+            // request) whether a PaymentIntent was made is unknown: look it up.
+            Err(e) => match application_failure(&e, DECLINED) {
+                Some(reason) => {
+                    Self::declined(ctx, reason);
                     return Ok(());
                 }
-            }
-            Err(e) => {
-                Self::payment_failed(ctx, &e);
-                return Ok(());
-            }
+                None => {
+                    if !Self::recover_payment(ctx, &e).await? {
+                        return Ok(());
+                    }
+                }
+            },
         }
         let mut payment = Self::settle(ctx).await?;
         if payment.status == PaymentStatus::Failed {

@@ -1,6 +1,5 @@
 //! What a cart workflow is started with and hands on: its input and timing, the state carried
-//! across continue-as-new, the outcome, and the patch markers its
-//! history may hold.
+//! across continue-as-new, and the outcome.
 use crate::cart::{Cart, Limits};
 use crate::catalogue::Catalogue;
 use crate::domain::CartId;
@@ -9,33 +8,8 @@ use std::time::{Duration, SystemTime};
 
 pub const WORKFLOW_TYPE: &str = "CartWorkflow";
 
-/// Patch marker for recording a checkout as an order (see `place_order`).
-pub const ORDERS_PATCH: &str = "orders-v1";
-
-/// Patch marker for the checkout that keeps its PaymentIntent, waits for the shopper (Stripe.js,
-/// 3-D Secure), and learns the outcome by webhook or status check (see `checkout_payment`).
-pub const CHECKOUT_V2_PATCH: &str = "checkout-v2";
-
-/// Patch marker for settling an attempt whose payment call got no clear answer before the
-/// cart may change or pay again (see `recover_payment`); before it, such a cart was left
-/// open and its next checkout reused the attempt's key.
-pub const PAYMENT_RECOVERY_PATCH: &str = "payment-recovery";
-
-/// Patch marker for counting a reminder that a change overtook while it was being sent, so
-/// each stage is emailed at most once (see `remind`).
-pub const REMINDER_ONCE_PATCH: &str = "reminder-once";
-
-/// Patch marker for voiding an order row made for a payment the saga refunded (see
-/// `place_order`).
-pub const ORDER_VOID_PATCH: &str = "order-void";
-
-/// Patch marker for the lazy inactivity timer (see the module docs); runs begun before it
-/// cancel and restart the timer on every change.
-pub const LAZY_TIMER_PATCH: &str = "lazy-timer";
-
-/// Patch marker for keeping the cart's search attributes (see [`crate::workflows::search`]); runs
-/// begun before it are not indexed.
-pub const SEARCH_ATTRIBUTES_PATCH: &str = "search-attributes";
+// No patch markers: 0.1.0 is the first release, and every change made before it is on the
+// one path (docs: "Changing the workflow"). Patch only what changes after a release.
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartTiming {

@@ -7,7 +7,7 @@
 //! change that brings the due time forward replaces the timer.
 //!
 //! # Layout
-//! - `input`: what the workflow is started with, hands on and returns; its patch markers.
+//! - `input`: what the workflow is started with, hands on and returns.
 //! - this file: the workflow's state and its handlers (updates with validators, signals, query).
 //! - `run`: the main loop and the inactivity timer's reminders and expiry.
 //! - `checkout`: the payment, from its start to its outcome.
@@ -62,8 +62,6 @@ pub struct CartWorkflow {
     /// Succeeded PaymentIntents this cart is not waiting for (an old attempt's, one made outside
     /// the shop), waiting to be handed to the reconciler, which refunds them.
     stray_payments: Vec<String>,
-    /// This run keeps its search attributes up to date (under [`SEARCH_ATTRIBUTES_PATCH`]).
-    indexed: bool,
     /// The trace of the checkout in progress (the SDK's plugin makes it the current context of
     /// the handler; a replay rebuilds it from the message's header), so the payment and the
     /// order show up in the trace of the request that asked for them, not the cart's first.
@@ -93,7 +91,6 @@ impl CartWorkflow {
             seen_events: Default::default(),
             events_received: 0,
             stray_payments: vec![],
-            indexed: false,
             checkout_trace: None,
         }
     }

@@ -1,7 +1,7 @@
 //! A paid checkout becomes an order, or, when the order cannot be recorded, its payment is
 //! refunded and any order row made for it voided (saga compensation: never a charge without an
 //! order).
-use super::{CartWorkflow, ORDER_VOID_PATCH};
+use super::CartWorkflow;
 use crate::activities::{PlaceOrder, REFUND_REFUSED, RefundRequest, ShopActivities, VoidOrder};
 use crate::workflows::failure::{application_failure, root_message};
 use crate::workflows::options::{order_options, refund_options, retry_forever};
@@ -11,8 +11,6 @@ impl CartWorkflow {
     /// Records the paid checkout as an order. If that cannot be done, refunds the payment
     /// (saga compensation: never a charge without an order) and reports `false`.
     pub(super) async fn place_order(ctx: &mut WorkflowContext<Self>, payment_ref: &str) -> WorkflowResult<bool> {
-        // Asked before the order is placed, so the marker's place in history is fixed.
-        let voids = ctx.patched(ORDER_VOID_PATCH);
         let place = ctx.state(|s| PlaceOrder {
             cart: s.view(),
             payment_ref: payment_ref.to_owned(),
@@ -40,7 +38,7 @@ impl CartWorkflow {
                     // Stripe refused the refund, or was down past every attempt: the cart says
                     // so and an operator (and the reconciler's next pass) acts, rather than the
                     // workflow failing or retrying without end.
-                    Err(e) if voids => {
+                    Err(e) => {
                         let outcome = match application_failure(&e, REFUND_REFUSED) {
                             Some(_) => "refund_refused",
                             None => "refund_failed",
@@ -56,18 +54,15 @@ impl CartWorkflow {
                         });
                         return Ok(false);
                     }
-                    Err(e) => return Err(e.into()),
                 };
                 // An order row made before the failure (its workflow would not start, say)
                 // must not stand for a refunded payment.
-                if voids {
-                    let void = VoidOrder {
-                        payment_ref: payment_ref.to_owned(),
-                        refund_ref,
-                    };
-                    let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
-                    ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
-                }
+                let void = VoidOrder {
+                    payment_ref: payment_ref.to_owned(),
+                    refund_ref,
+                };
+                let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
+                ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
                 Self::count(ctx, "refunded");
                 // The database's words stay in the log; the shopper gets a short sentence.
                 ctx.state_mut(|s| {

@@ -1,9 +1,7 @@
-//! The cart's main loop: publish what changed, pay when a checkout asks, continue as new when
-//! the history grows, and otherwise wait for the inactivity timer or the next change.
+//! The cart's main loop: publish a new status, pay when a checkout asks, continue as new when
+//! the history grows, and otherwise wait for the inactivity timer or a change that needs it.
 use super::schedule::Due;
-use super::{
-    CHECKOUT_V2_PATCH, CartOutcome, CartWorkflow, LAZY_TIMER_PATCH, REMINDER_ONCE_PATCH, SEARCH_ATTRIBUTES_PATCH,
-};
+use super::{CartOutcome, CartWorkflow};
 use crate::activities::{CartEmailKind, ReconcileActivities, ShopActivities};
 use crate::cart::CartStatus;
 use crate::workflows::options::{email_options, stray_options};
@@ -14,34 +12,22 @@ use temporalio_sdk::{ContinueAsNewOptions, WorkflowContext, WorkflowResult};
 
 impl CartWorkflow {
     pub(super) async fn main_loop(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CartOutcome> {
-        // Once per run, first thing: runs begun before the patch keep restarting the timer.
-        let lazy = ctx.patched(LAZY_TIMER_PATCH);
-        let indexed = ctx.patched(SEARCH_ATTRIBUTES_PATCH);
         let now = ctx.workflow_time();
-        ctx.state_mut(|s| {
-            s.last_change_at = s.last_change_at.or(now);
-            s.indexed = indexed;
-        });
+        ctx.state_mut(|s| s.last_change_at = s.last_change_at.or(now));
         if !ctx.is_replaying() && ctx.state(|s| s.input.carried.is_none()) {
             crate::metrics::cart_started();
         }
         loop {
             Self::hand_over_strays(ctx).await;
-            // Every status change of the loop below comes round here, the last one included.
-            if let Some(updates) = ctx.state(|s| s.index_updates(&ctx.search_attributes())) {
-                ctx.upsert_search_attributes(updates);
-            }
+            // Every status change comes round here, the last one included: the wait below
+            // wakes on one. The counts, total and last change ride along.
+            Self::publish_status(ctx);
             match ctx.state(|s| s.cart.status) {
                 CartStatus::CheckingOut => {
                     let trace = ctx
                         .state(|s| s.checkout_trace.clone())
                         .unwrap_or_else(opentelemetry::Context::current);
-                    // Carts that checked out before the webhook flow replay the old path.
-                    if ctx.patched(CHECKOUT_V2_PATCH) {
-                        Self::checkout_payment(ctx).with_context(trace).await?;
-                    } else {
-                        Self::pay(ctx).with_context(trace).await?;
-                    }
+                    Self::checkout_payment(ctx).with_context(trace).await?;
                     continue;
                 }
                 CartStatus::CheckedOut | CartStatus::Expired => return Self::finish(ctx).await,
@@ -63,24 +49,31 @@ impl CartWorkflow {
             let now = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
             let (due, at) = ctx.state(|s| s.next_due());
             let wait = at.duration_since(now).unwrap_or_default().max(Duration::from_millis(1));
-            let changes = ctx.state(|s| s.changes);
+            let (changes, status) = ctx.state(|s| (s.changes, s.cart.status));
             let suggested = ctx.clone();
             // A lazy timer is left to run by a change that only pushes the due time back (the
             // common case: the fire finds the cart touched and sleeps the rest); one that
-            // brings it forward (a first email) wakes the loop.
+            // brings it forward (a first email) wakes the loop, and so does a new status
+            // (a change after a failed payment makes the cart active again), to publish it.
             let woken = timer_or_change(ctx, wait, |s| {
-                (s.changes != changes && (!lazy || s.next_due().1 < at))
+                (s.changes != changes && s.next_due().1 < at)
+                    || s.cart.status != status
                     || s.wants_continue_as_new()
                     || !s.cart.status.is_open()
                     || !s.stray_payments.is_empty()
                     || suggested.continue_as_new_suggested()
             })
             .await?;
+            // Operators' counts catch up when the timer fires on a cart that stays open: at
+            // most once per fire, never per change. An expiry publishes them with its status.
             match woken {
                 Woken::Changed => {}
-                Woken::Fired if ctx.state(|s| s.changes != changes) => {}
+                Woken::Fired if ctx.state(|s| s.changes != changes) => Self::publish_counts(ctx),
                 Woken::Fired => match due {
-                    Due::Reminder(stage) => Self::remind(ctx, stage).await,
+                    Due::Reminder(stage) => {
+                        Self::publish_counts(ctx);
+                        Self::remind(ctx, stage).await
+                    }
                     Due::Expiry => {
                         if !ctx.is_replaying() {
                             crate::metrics::cart_expired();
@@ -93,8 +86,6 @@ impl CartWorkflow {
     }
 
     pub(super) async fn remind(ctx: &mut WorkflowContext<Self>, stage: u32) {
-        // Asked before the email goes out, so the marker's place in history is fixed.
-        let once = ctx.patched(REMINDER_ONCE_PATCH);
         ctx.state_mut(|s| s.next_stage = stage + 1);
         let Some(mail) = ctx.state(|s| s.email(CartEmailKind::Reminder { stage })) else {
             return;
@@ -105,15 +96,34 @@ impl CartWorkflow {
             // A change while the email was out set `next_stage` back to the stages sent
             // before it: count this one, so the same stage is not sent again. One that went
             // to an address since replaced does not count for the new one.
-            Ok(()) if once => ctx.state_mut(|s| {
+            Ok(()) => ctx.state_mut(|s| {
                 if s.cart.email.as_ref().is_some_and(|e| e.as_str() == to) {
                     s.cart.reminders_sent = s.cart.reminders_sent.max(stage + 1);
                     s.next_stage = s.next_stage.max(stage + 1);
                 }
             }),
-            Ok(()) => ctx.state_mut(|s| s.cart.reminders_sent += 1),
             Err(e) if !ctx.is_replaying() => tracing::warn!(error = %e, stage, "reminder email failed"),
             Err(_) => {}
+        }
+    }
+
+    /// Upserts the search attributes if the status is not the one visibility has (a cart
+    /// started without them, or a status changed since), with everything else that changed.
+    fn publish_status(ctx: &mut WorkflowContext<Self>) {
+        let current = ctx.search_attributes();
+        if let Some(updates) = ctx.state(|s| s.index().status_changed(&current).then(|| s.index().updates(&current)))
+            && !updates.is_empty()
+        {
+            ctx.upsert_search_attributes(updates);
+        }
+    }
+
+    /// Upserts whatever of the item count, total and last change visibility lacks.
+    fn publish_counts(ctx: &mut WorkflowContext<Self>) {
+        let current = ctx.search_attributes();
+        let updates = ctx.state(|s| s.index().updates(&current));
+        if !updates.is_empty() {
+            ctx.upsert_search_attributes(updates);
         }
     }
 

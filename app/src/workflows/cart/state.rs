@@ -1,5 +1,5 @@
 //! The cart workflow's bookkeeping between messages: the view it answers with, what a change
-//! marks, the search attributes it publishes, the hand-over to the next run, the emails and
+//! marks, the search attributes it would publish, the hand-over to the next run, the emails and
 //! payment requests it builds.
 use super::schedule::{Due, next_due};
 use super::{Carried, CartInput, CartWorkflow};
@@ -9,7 +9,6 @@ use crate::domain::{CheckoutRequest, ConfirmBy, Payment, PaymentEvent, PaymentSt
 use crate::workflows::failure::{Rejection, reject};
 use crate::workflows::search::CartIndex;
 use std::time::SystemTime;
-use temporalio_common::search_attributes::{SearchAttributeUpdate, SearchAttributes};
 use temporalio_sdk::SyncWorkflowContext;
 
 impl CartWorkflow {
@@ -101,16 +100,12 @@ impl CartWorkflow {
     ) -> Result<CartView, Rejection> {
         result.map_err(reject)?;
         self.mark_changed(ctx.workflow_time());
-        self.publish(ctx);
         Ok(self.view())
     }
 
     pub(super) fn signalled(&mut self, ctx: &SyncWorkflowContext<Self>, name: &str, result: Result<(), String>) {
         match result {
-            Ok(()) => {
-                self.mark_changed(ctx.workflow_time());
-                self.publish(ctx);
-            }
+            Ok(()) => self.mark_changed(ctx.workflow_time()),
             Err(reason) if !ctx.is_replaying() => {
                 tracing::warn!(cart = %self.input.id.tag(), signal = name, %reason, "signal ignored")
             }
@@ -118,22 +113,9 @@ impl CartWorkflow {
         }
     }
 
+    /// The cart as its search attributes would show it now.
     pub(super) fn index(&self) -> CartIndex {
         CartIndex::of(&self.cart, self.last_change_at)
-    }
-
-    /// A change shows in visibility from the task that accepted it; changes made by the main
-    /// loop (checkout outcomes, expiry) are published at the top of the loop.
-    pub(super) fn publish(&self, ctx: &SyncWorkflowContext<Self>) {
-        if let Some(updates) = self.index_updates(&ctx.search_attributes()) {
-            ctx.upsert_search_attributes(updates);
-        }
-    }
-
-    /// What the search attributes lack of the cart as it is now, if this run keeps them.
-    pub(super) fn index_updates(&self, current: &SearchAttributes) -> Option<Vec<SearchAttributeUpdate>> {
-        let updates = self.indexed.then(|| self.index().updates(current))?;
-        (!updates.is_empty()).then_some(updates)
     }
 
     pub(super) fn wants_continue_as_new(&self) -> bool {
