@@ -55,12 +55,7 @@ async fn killing_the_worker_during_checkout_retries_within_seconds_and_charges_o
     let mut second = app.worker_process(&proxy.url, "worker-2");
     // A debug build starting on a loaded machine can take seconds of its own: the time the
     // retry is owed to Temporal counts from the kill or from the new worker polling, the later.
-    let log = app.dir.path().join("worker-2.log");
-    let ready = eventually("the second worker to poll", Duration::from_secs(60), || async {
-        let text = std::fs::read_to_string(&log).ok()?;
-        text.contains("worker polling").then(Instant::now)
-    })
-    .await;
+    let ready = app.polling("worker-2").await;
     eventually("the charge to be retried", Duration::from_secs(60), || async {
         (proxy.hits() >= 2).then_some(())
     })

@@ -11,6 +11,7 @@ mod cart_workflow;
 mod checkout_flow;
 mod codec;
 mod dev_script;
+mod docs;
 mod durability;
 mod email;
 mod faults;

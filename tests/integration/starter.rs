@@ -31,6 +31,7 @@ async fn the_starter_completes_a_checkout_and_an_abandoned_cart() {
     let timing = [("SHOP_REMINDER_AFTER", "2s".into()), ("SHOP_CART_TTL", "5s".into())];
     let _gateway = app.gateway_process(port, &timing, "gateway");
     process_wait(port, "the gateway").await;
+    app.polling("worker").await;
     let url = format!("http://127.0.0.1:{port}");
 
     let (ok, out) = run_starter(&url, &["checkout"]).await;

@@ -66,9 +66,13 @@ async fn main() -> anyhow::Result<()> {
         mailer: email.mailer()?,
         storefront_url: shop.storefront_url.clone(),
     };
+    // Carts do not wait on the sweep: a worker that cannot set its Schedule up serves them
+    // anyway, and the next worker to start tries again.
     if let Some(every) = reconcile_config.every {
-        app::reconcile::ensure_schedule(&client, &shop.task_queue, every, reconcile_config.sweep(None)).await?;
-        tracing::info!(every = %humantime::format_duration(every), "reconciliation scheduled");
+        match app::reconcile::ensure_schedule(&client, &shop.task_queue, every, reconcile_config.sweep(None)).await {
+            Ok(()) => tracing::info!(every = %humantime::format_duration(every), "reconciliation scheduled"),
+            Err(e) => tracing::error!(error = %e, "reconciliation not scheduled; `worker reconcile` still runs a pass"),
+        }
     }
     tracing::info!(
         task_queue = %shop.task_queue,

@@ -144,6 +144,17 @@ impl TestApp {
         super::ChildProc::spawn(&bin, &[], &self.worker_env(stripe_url), &log)
     }
 
+    /// Waits until the worker process logging to `<log>.log` polls its task queue (a debug
+    /// build starting on a loaded machine can take seconds: migrations, the schedule).
+    pub async fn polling(&self, log: &str) -> std::time::Instant {
+        let log = self.dir.path().join(format!("{log}.log"));
+        super::eventually("the worker to poll", Duration::from_secs(60), || async {
+            let text = std::fs::read_to_string(&log).ok()?;
+            text.contains("worker polling").then(std::time::Instant::now)
+        })
+        .await
+    }
+
     /// The gateway binary (webapp) in front of this app on 127.0.0.1:`port`, with `extra`
     /// variables on top of the ones it needs to join, its output in `<log>.log` in the test's
     /// folder. Killed when dropped.
