@@ -17,18 +17,49 @@ cargo build --quiet --bins
 
 pids=()
 names=()
+limits=()
+# Each program runs in a session of its own (setsid), so a terminal's Ctrl-C, which goes to the
+# whole foreground process group, reaches only this script, and `stop` takes them down in order.
+DETACH=()
+command -v setsid > /dev/null && DETACH=(setsid)
+started() { # name [seconds to stop]: the program just started in the background
+  pids+=($!); names+=("$1"); limits+=("${2:-5}")
+}
+hurry=0
+# Sends SIGTERM and waits up to the program's deadline, then SIGKILL. A second Ctrl-C during
+# `stop` repeats the SIGTERM (the worker then leaves at once) and cuts the waits to 2 s.
+stop_one() { # index
+  local pid="${pids[$1]}" name="${names[$1]}" left=$((${limits[$1]} * 10)) pushed=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((hurry && !pushed)); then
+      pushed=1
+      kill -TERM "$pid" 2>/dev/null || true
+      ((left > 20)) && left=20
+    fi
+    if ((left <= 0)); then
+      echo "==> $name did not stop within ${limits[$1]} s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+    left=$((left - 1))
+  done
+  wait "$pid" 2>/dev/null || true
+}
 stop() {
-  trap - INT TERM EXIT
+  trap - EXIT
+  trap 'hurry=1' INT TERM HUP
   echo; echo "==> stopping"
-  # Newest first, each waited for: the gateway and the worker drain while Temporal is still
-  # up (a worker whose server is already gone keeps retrying its shutdown calls).
+  # Newest first, each waited for: the gateway and the worker drain while Temporal is still up.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[$i]}" 2>/dev/null || true
-    wait "${pids[$i]}" 2>/dev/null || true
+    stop_one "$i"
   done
   echo "==> stopped; state kept in $DATA"
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM HUP
+trap stop EXIT
 
 # Every process started so far must still be running; a dead one is named with its log's end.
 check_alive() {
@@ -62,19 +93,23 @@ wait_log() { # name line: the process wrote `line` to its log
 # What operators find carts by (app/src/workflows/search.rs); the worker checks them at start.
 SEARCH_ATTRIBUTES=(--search-attribute CartStatus=Keyword --search-attribute CartItemCount=Int
   --search-attribute CartTotalCents=Int --search-attribute CartUpdatedAt=Datetime)
-"$VENV/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
-  --db-filename "$DATA/temporal.db" --log-level warn "${SEARCH_ATTRIBUTES[@]}" > "$DATA/logs/temporal.log" 2>&1 &
-pids+=($!); names+=(temporal)
-"$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$STRIPE_PORT" \
-  --state-dir "$DATA/stripe" > "$DATA/logs/stripe.log" 2>&1 &
-pids+=($!); names+=(stripe)
+TEMPORAL_PORTS=()
+[ -n "${TEMPORAL_HTTP_PORT:-}" ] && TEMPORAL_PORTS+=(--http-port "$TEMPORAL_HTTP_PORT")
+[ -n "${TEMPORAL_METRICS_PORT:-}" ] && TEMPORAL_PORTS+=(--metrics-port "$TEMPORAL_METRICS_PORT")
+"${DETACH[@]}" "$VENV/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
+  "${TEMPORAL_PORTS[@]}" --db-filename "$DATA/temporal.db" --log-level warn "${SEARCH_ATTRIBUTES[@]}" \
+  < /dev/null > "$DATA/logs/temporal.log" 2>&1 &
+started temporal 10
+"${DETACH[@]}" "$VENV/bin/python" tools/stripe_emulator.py --host 127.0.0.1 --port "$STRIPE_PORT" \
+  --state-dir "$DATA/stripe" < /dev/null > "$DATA/logs/stripe.log" 2>&1 &
+started stripe
 # Traces go to your collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise to a small
 # local one that keeps each span as a JSON line (README: "Traces and request ids").
 OTLP_PORT="${OTLP_PORT:-4318}"
 if [ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then
-  "$VENV/bin/python" tools/otlp_collector.py --port "$OTLP_PORT" --out "$DATA/logs/spans.jsonl" \
-    > "$DATA/logs/collector.log" 2>&1 &
-  pids+=($!); names+=(collector)
+  "${DETACH[@]}" "$VENV/bin/python" tools/otlp_collector.py --port "$OTLP_PORT" --out "$DATA/logs/spans.jsonl" \
+    < /dev/null > "$DATA/logs/collector.log" 2>&1 &
+  started collector
   export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT"
   traces="$DATA/logs/spans.jsonl (set OTEL_EXPORTER_OTLP_ENDPOINT for your collector)"
   wait_port "OTLP collector" "$OTLP_PORT"
@@ -117,12 +152,15 @@ export SHOP_CART_ID_KEY="${SHOP_CART_ID_KEY:-dev-cart-id-key-not-secret}"
 
 METRICS_PORT="${METRICS_PORT:-9464}"
 export SHOP_METRICS_ADDRESS="${SHOP_METRICS_ADDRESS:-127.0.0.1:$METRICS_PORT}"
-# Process substitution, so $! is the program itself (not tee) and `stop` reaches it.
-"$CARGO_TARGET_DIR/debug/worker" > >(tee "$DATA/logs/worker.log") 2>&1 &
-pids+=($!); names+=(worker)
+# Process substitution, so $! is the program itself (not tee) and `stop` reaches it; tee stays
+# in this script's process group, so it ignores Ctrl-C and ends when its program does.
+# The worker's drain ends within 10 s whatever Temporal does (app::worker::DRAIN_DEADLINE).
+"${DETACH[@]}" "$CARGO_TARGET_DIR/debug/worker" < /dev/null > >(trap '' INT; exec tee "$DATA/logs/worker.log") 2>&1 &
+started worker 12
 HTTP_PORT="${HTTP_PORT:-8080}"
-SHOP_HTTP_ADDRESS="127.0.0.1:$HTTP_PORT" "$CARGO_TARGET_DIR/debug/webapp" > >(tee "$DATA/logs/webapp.log") 2>&1 &
-pids+=($!); names+=(webapp)
+SHOP_HTTP_ADDRESS="127.0.0.1:$HTTP_PORT" "${DETACH[@]}" "$CARGO_TARGET_DIR/debug/webapp" < /dev/null \
+  > >(trap '' INT; exec tee "$DATA/logs/webapp.log") 2>&1 &
+started webapp 10
 wait_port "webapp" "$HTTP_PORT"
 # The worker logs this once its order store is migrated and it joins the task queue.
 wait_log worker "worker polling"

@@ -19,6 +19,14 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 /// poll within 2 s loses the task to another worker, which must replay the history.
 pub const STICKY_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// After a shutdown signal the SDK lets the activities in hand run this long, then cancels them.
+pub const GRACEFUL_SHUTDOWN_PERIOD: Duration = Duration::from_secs(8);
+
+/// The drain ends this long after the shutdown signal whatever the server does. A worker whose
+/// server is gone would otherwise keep retrying its shutdown calls for minutes; what it leaves
+/// undone is safe to leave: the server hands unfinished tasks to the next worker.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
 /// The SDK runtime, exporting the SDK's metrics and the shop's ([`crate::metrics`]) for
 /// Prometheus at `config.metrics_address` when one is set. Answers the address bound.
 pub fn runtime(config: &WorkerConfig) -> anyhow::Result<(Runtime, Option<std::net::SocketAddr>)> {
@@ -57,7 +65,7 @@ pub fn build(
         .workflow_task_poller_behavior(workflow_pollers)
         .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
         .sticky_queue_schedule_to_start_timeout(STICKY_QUEUE_TIMEOUT)
-        .graceful_shutdown_period(Duration::from_secs(10))
+        .graceful_shutdown_period(GRACEFUL_SHUTDOWN_PERIOD)
         .register_activities(activities)
         .register_activities(reconcile)
         .register_workflow::<CartWorkflow>()?
@@ -67,15 +75,42 @@ pub fn build(
     Ok(Worker::new(runtime, client, options)?)
 }
 
-/// Runs `worker` until `shutdown` resolves, then lets it finish the tasks in hand (up to its
-/// graceful shutdown period) and returns.
-pub async fn run_until(mut worker: Worker, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+/// How a worker's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drained {
+    /// The worker stopped by itself, or finished its tasks in hand after the signal.
+    Finished,
+    /// The drain was still going at `deadline` (a server that is gone, say) and was left.
+    DeadlinePassed,
+    /// A second signal came during the drain.
+    Forced,
+}
+
+/// Runs `worker` until `signal()` resolves, then lets it finish the tasks in hand for at most
+/// `deadline`, or until `signal()` resolves a second time, and returns how it ended. On anything
+/// but [`Drained::Finished`] the SDK may still be busy: the caller should exit the process.
+pub async fn run_until<F>(mut worker: Worker, signal: impl Fn() -> F, deadline: Duration) -> anyhow::Result<Drained>
+where
+    F: Future<Output = ()>,
+{
     let stop = worker.shutdown_handle();
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing in-flight tasks");
-        stop();
-    });
-    worker.run().await?;
-    Ok(())
+    let run = worker.run();
+    tokio::pin!(run);
+    tokio::select! {
+        done = &mut run => { done?; return Ok(Drained::Finished) }
+        () = signal() => {}
+    }
+    tracing::info!(deadline = ?deadline, "shutting down: finishing in-flight tasks (a second Ctrl-C leaves now)");
+    stop();
+    tokio::select! {
+        done = &mut run => { done?; Ok(Drained::Finished) }
+        () = tokio::time::sleep(deadline) => {
+            tracing::warn!(deadline = ?deadline, "drain not finished by its deadline; leaving the rest to the next worker");
+            Ok(Drained::DeadlinePassed)
+        }
+        () = signal() => {
+            tracing::warn!("second signal: leaving without finishing the drain");
+            Ok(Drained::Forced)
+        }
+    }
 }

@@ -35,6 +35,8 @@ enum Journey {
 
 #[tokio::main]
 async fn main() {
+    // Every build of the workspace compiles rustls with both backends (workspace-hack): pick one.
+    app::install_crypto_provider();
     let args = <Args as clap::Parser>::parse();
     let shop = ShopClient::new(&args.gateway);
     let result = match args.journey {

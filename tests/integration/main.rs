@@ -10,6 +10,7 @@ mod card_page;
 mod cart_workflow;
 mod checkout_flow;
 mod codec;
+mod dev_script;
 mod docs;
 mod durability;
 mod email;

@@ -38,6 +38,14 @@ impl Api {
         }
     }
 
+    /// A gateway already running at `base` (`http://host:port`), e.g. one dev.sh started.
+    pub(crate) fn at(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// A request with the orders bearer token (or `token` instead), answered as status + JSON.
     pub(crate) async fn send(
         &self,

@@ -96,7 +96,12 @@ async fn main() -> anyhow::Result<()> {
     )?;
     // scripts/dev.sh waits for this line before it says the system is up.
     tracing::info!(task_queue = %shop.task_queue, "worker polling");
-    app::worker::run_until(worker, app::telemetry::shutdown_signal()).await?;
+    let drained = app::worker::run_until(worker, app::telemetry::shutdown_signal, app::worker::DRAIN_DEADLINE).await?;
+    if drained != app::worker::Drained::Finished {
+        // The SDK's tasks may still be retrying calls to a server that is gone; dropping the
+        // runtime would wait for them, and flushing traces could wait on a collector too.
+        std::process::exit(1);
+    }
     traces.shutdown();
     tracing::info!("worker stopped");
     Ok(())

@@ -145,6 +145,8 @@ fn usage(pid: u32) -> Option<(f64, f64)> {
 
 #[tokio::main]
 async fn main() {
+    // Every build of the workspace compiles rustls with both backends (workspace-hack): pick one.
+    app::install_crypto_provider();
     let args = <Args as clap::Parser>::parse();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.shoppers * 2)
