@@ -14,7 +14,13 @@ async fn the_benchmark_journey_stays_within_the_history_budget() {
     let Some(app) = TestApp::spawn().await else { return };
     // The shop's own timings, as the benchmark's stack has them: the journey is over long
     // before the inactivity timer is due (the tests' fast timings would fire it mid-journey).
-    let carts = app.carts.clone().with_timing(CartTiming::production());
+    // A generous deadline: on a loaded machine a first change can take seconds, and this
+    // test counts events, it does not time them.
+    let carts = app
+        .carts
+        .clone()
+        .with_timing(CartTiming::production())
+        .with_rpc_timeout(std::time::Duration::from_secs(30));
     let api = Api::spawn_with(&app, carts, Settings::default()).await;
     let shop = api.shop();
     let id = api.new_cart().await;
