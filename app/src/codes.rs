@@ -64,6 +64,8 @@ codes! {
     CartLocked = "cart_locked", 409, None;
     PaymentPending = "payment_pending", 409, None;
     PaymentDeclined = "payment_declined", 402, None;
+    OutOfStock = "out_of_stock", 409, Some("product_id");
+    PriceChanged = "price_changed", 409, None;
     /// A refusal whose message names no code (a workflow older than this table, say).
     Rejected = "rejected", 422, None;
     // Orders.
@@ -75,8 +77,15 @@ codes! {
     OrderWorkflowGone = "order_workflow_gone", 409, None;
     /// An order change refused with no code of ours.
     Refused = "refused", 409, None;
+    // The catalogue (operator routes).
+    ProductNotFound = "product_not_found", 404, None;
+    SkuTaken = "sku_taken", 409, Some("sku");
+    /// Stock on hand cannot go below the units open carts hold.
+    StockReserved = "stock_reserved", 409, Some("stock");
+    StockUntracked = "stock_untracked", 409, Some("stock");
     // A dependency is down or slow: retry.
     OrdersUnavailable = "orders_unavailable", 503, None;
+    CatalogueUnavailable = "catalogue_unavailable", 503, None;
     TemporalUnavailable = "temporal_unavailable", 503, None;
     TemporalTimeout = "temporal_timeout", 503, None;
     /// The cart's worker died and its workflow task is being retried on another.
@@ -94,22 +103,38 @@ impl std::fmt::Display for Code {
 /// An error that has its code: the cart's and the order's rules.
 pub trait Coded: std::fmt::Display {
     fn code(&self) -> Code;
+
+    /// Fields the code's answer carries besides its message (a JSON object), if any.
+    fn detail(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
-/// The message of a workflow's refusal: `code: message`.
-pub fn refusal_message(code: Code, message: impl std::fmt::Display) -> String {
-    format!("{code}: {message}")
+/// The message of a workflow's refusal: `code: message`, then the detail's JSON on a line of
+/// its own when there is one.
+pub fn refusal_message(code: Code, message: impl std::fmt::Display, detail: Option<&serde_json::Value>) -> String {
+    match detail {
+        Some(detail) => format!("{code}: {message}\n{detail}"),
+        None => format!("{code}: {message}"),
+    }
 }
 
-/// Reads a refusal's message back: its code and the message for people, or `otherwise` and
-/// the whole message when it names no code of ours.
-pub fn parse_refusal(failure_message: &str, otherwise: Code) -> (Code, String) {
-    match failure_message
+/// Reads a refusal's message back: its code, the message for people and the detail, or
+/// `otherwise` and the whole message when it names no code of ours.
+pub fn parse_refusal(failure_message: &str, otherwise: Code) -> (Code, String, Option<serde_json::Value>) {
+    let (text, detail) = match failure_message.split_once('\n') {
+        Some((text, json)) => match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(detail @ serde_json::Value::Object(_)) => (text, Some(detail)),
+            _ => (failure_message, None),
+        },
+        None => (failure_message, None),
+    };
+    match text
         .split_once(": ")
         .and_then(|(code, message)| Some((Code::parse(code)?, message)))
     {
-        Some((code, message)) => (code, message.to_owned()),
-        None => (otherwise, failure_message.to_owned()),
+        Some((code, message)) => (code, message.to_owned(), detail),
+        None => (otherwise, failure_message.to_owned(), None),
     }
 }
 
@@ -129,14 +154,20 @@ mod tests {
 
     #[test]
     fn refusals_round_trip_and_strangers_are_kept_whole() {
-        let message = refusal_message(Code::CartLocked, "the cart is checked_out: no: more");
+        let message = refusal_message(Code::CartLocked, "the cart is checked_out: no: more", None);
         assert_eq!(
             parse_refusal(&message, Code::Rejected),
-            (Code::CartLocked, "the cart is checked_out: no: more".into())
+            (Code::CartLocked, "the cart is checked_out: no: more".into(), None)
         );
         assert_eq!(
             parse_refusal("boom: it broke", Code::Rejected),
-            (Code::Rejected, "boom: it broke".into())
+            (Code::Rejected, "boom: it broke".into(), None)
+        );
+        let detail = serde_json::json!({"product_id": 3, "left": 1});
+        let message = refusal_message(Code::OutOfStock, "only 1 of product 3", Some(&detail));
+        assert_eq!(
+            parse_refusal(&message, Code::Rejected),
+            (Code::OutOfStock, "only 1 of product 3".into(), Some(detail))
         );
     }
 }

@@ -54,7 +54,12 @@ pub const SHOP: &[Setting] = &[
     s(
         "SHOP_CATALOGUE_FILE",
         "embedded",
-        "the products (JSON, prices in cents)",
+        "products that seed an empty database (JSON, prices in cents)",
+    ),
+    s(
+        "SHOP_RESERVATION_TTL",
+        "15m",
+        "how long a cart holds stock after its last change",
     ),
     s("SHOP_MAX_LINES", "50", "distinct products per cart"),
     s("SHOP_REMINDER_AFTER", "1h,23h", "reminder stages"),

@@ -1,6 +1,6 @@
 //! Builds the Temporal worker that hosts the shop's workflows and activities. The `worker`
 //! binary and the tests both call this, so they run exactly the same registration.
-use crate::activities::{ReconcileActivities, ShopActivities};
+use crate::activities::{ReconcileActivities, ShopActivities, StockActivities};
 use crate::config::WorkerConfig;
 use crate::workflows::cart::CartWorkflow;
 use crate::workflows::order::OrderWorkflow;
@@ -60,6 +60,10 @@ pub fn build(
     } else {
         PollerBehavior::SimpleMaximum(config.workflow_pollers)
     };
+    // Stock and prices live in the order store's database.
+    let stock = StockActivities {
+        store: activities.orders.store.clone(),
+    };
     let options = WorkerOptions::new(task_queue)
         .max_cached_workflows(config.max_cached_workflows)
         .workflow_task_poller_behavior(workflow_pollers)
@@ -68,6 +72,7 @@ pub fn build(
         .graceful_shutdown_period(GRACEFUL_SHUTDOWN_PERIOD)
         .register_activities(activities)
         .register_activities(reconcile)
+        .register_activities(stock)
         .register_workflow::<CartWorkflow>()?
         .register_workflow::<OrderWorkflow>()?
         .register_workflow::<ReconcileWorkflow>()?

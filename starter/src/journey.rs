@@ -9,11 +9,13 @@ use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
 /// What one journey may write to its cart's history. Raise it only on purpose, saying why in
 /// the commit: every event is work (and storage) for the Temporal server, once per shopper.
 ///
-/// 27 events: the start and its first task (4), then per update (4 adds/removes/emails after
-/// the first, and the first) a task's three events plus accepted and completed, and the one
-/// inactivity timer. Reads are queries and write nothing; search attributes ride on the start.
+/// 31 events: the start and its first task (4), then per update (4 adds/removes/emails after
+/// the first, and the first) a task's three events plus accepted and completed, the one
+/// inactivity timer, and one local activity's marker per change that holds stock (3 adds and
+/// a remove: the reservation in the shop's database, since 0.2.0). Reads are queries and
+/// write nothing; search attributes ride on the start.
 pub const HISTORY_BUDGET: HistoryCount = HistoryCount {
-    events: 27,
+    events: 31,
     workflow_tasks: 5,
 };
 

@@ -8,12 +8,10 @@
 //! so an open cart's later changes show in the list only then. `GET /cart/{id}` is exact.
 use crate::helpers::{TestApp, eventually};
 use crate::webapp::Api;
-use app::visibility::CartDirectory;
 use app::workflows::cart::CartTiming;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
-use webapp::operator::OperatorState;
 use webapp::startup::Settings;
 
 const OPERATOR: &str = "test-operator-token";
@@ -26,10 +24,7 @@ async fn admin(api: &Api, path: &str) -> (StatusCode, Value) {
 async fn operators_list_and_count_carts_by_status() {
     let Some(app) = TestApp::spawn().await else { return };
     let settings = Settings {
-        operator: Some(OperatorState {
-            token: OPERATOR.into(),
-            directory: CartDirectory::new(app.carts.client().clone()),
-        }),
+        operator: Some(app.operator(OPERATOR)),
         ..Settings::default()
     };
     let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
@@ -173,10 +168,7 @@ async fn operators_list_and_count_carts_by_status() {
 async fn an_open_carts_counts_catch_up_when_its_timer_fires() {
     let Some(app) = TestApp::spawn().await else { return };
     let settings = Settings {
-        operator: Some(OperatorState {
-            token: OPERATOR.into(),
-            directory: CartDirectory::new(app.carts.client().clone()),
-        }),
+        operator: Some(app.operator(OPERATOR)),
         ..Settings::default()
     };
     let timing = CartTiming {

@@ -137,6 +137,20 @@ impl Emulator {
 
     /// The statuses of this cart's PaymentIntents.
     pub(crate) async fn intents_of(&self, cart: &str) -> Vec<String> {
+        let intents = self.payment_intents_of(cart).await;
+        intents
+            .iter()
+            .map(|pi| pi["status"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The ids of this cart's PaymentIntents.
+    pub(crate) async fn intent_ids_of(&self, cart: &str) -> Vec<String> {
+        let intents = self.payment_intents_of(cart).await;
+        intents.iter().map(|pi| pi["id"].as_str().unwrap().to_owned()).collect()
+    }
+
+    async fn payment_intents_of(&self, cart: &str) -> Vec<Value> {
         let r = self
             .http
             .get(format!("{}/v1/payment_intents?limit=100", self.url))
@@ -150,7 +164,7 @@ impl Emulator {
             .unwrap()
             .iter()
             .filter(|pi| pi["metadata"]["cart_id"] == cart)
-            .map(|pi| pi["status"].as_str().unwrap().to_owned())
+            .cloned()
             .collect()
     }
 }

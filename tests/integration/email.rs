@@ -20,7 +20,9 @@ fn sample() -> app::email::Message {
         },
     )
     .unwrap();
-    email::reminder("shopper@example.com", &cart.view(&CartId::random()), "http://shop.test")
+    let cart = cart.view(&CartId::random());
+    let shown = email::reminder_of(&cart, &Catalogue::embedded().products).unwrap();
+    email::reminder("shopper@example.com", &cart, &shown, "http://shop.test")
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ mod refused_at_start;
 mod replay;
 mod scale_out;
 mod starter;
+mod stock;
 mod storefront;
 mod traces;
 mod webapp;

@@ -180,10 +180,7 @@ async fn a_schedule_runs_the_sweep_and_operators_see_its_passes() {
 
     // Operators read the passes through the gateway, behind their token.
     let settings = webapp::startup::Settings {
-        operator: Some(webapp::operator::OperatorState {
-            token: OPERATOR.into(),
-            directory: app::visibility::CartDirectory::new(app.carts.client().clone()),
-        }),
+        operator: Some(app.operator(OPERATOR)),
         ..Default::default()
     };
     let api = crate::webapp::Api::spawn_with(&app, app.carts.clone(), settings).await;

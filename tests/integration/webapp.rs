@@ -183,22 +183,23 @@ async fn bad_requests_get_precise_json_errors_and_change_nothing() {
         (StatusCode::BAD_REQUEST, Some("ProductId")),
         "{body}"
     );
+    // Named as the request spelt it: the shop client sends the original's `ProductId`.
     let (status, body) = api.add(&id, 9, 1).await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("product_id"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("ProductId"))
     );
     let (status, body) = api.add(&id, 2, 500).await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("quantity"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("Quantity"))
     );
     let (status, body) = api
         .put(&format!("/cart/{id}/email"), r#"{"Email": "nope"}"#, None)
         .await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("Email"))
     );
     let huge = format!(r#"{{"Email": "{}@x.io"}}"#, "a".repeat(20_000));
     assert_eq!(

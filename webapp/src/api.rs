@@ -13,6 +13,10 @@ pub struct ProductView {
     pub price_cents: u64,
     /// Formatted for display, e.g. `$999.00`.
     pub price: String,
+    /// Whether any can be added now.
+    pub in_stock: bool,
+    /// How many are left, when that is few (at most `LOW_STOCK`); `null` otherwise.
+    pub low_stock: Option<u32>,
     /// The original shop's names for the same product (its frontend reads these).
     #[serde(rename = "Id")]
     #[schema(rename = "Id")]
@@ -98,6 +102,24 @@ pub struct ErrorDetail {
     /// The request field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// What some codes carry besides.
+    #[serde(flatten)]
+    pub detail: RefusalDetail,
+}
+
+/// The fields some refusals carry: `out_of_stock` the product and the most the cart's line can
+/// hold now; `price_changed` each changed line and the new total.
+#[derive(Debug, Default, Serialize, serde::Deserialize, ToSchema)]
+pub struct RefusalDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<app::cart::PriceChange>>,
+    /// The total at today's prices: check out with `accept_total_cents` set to it to pay it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_cents: Option<u64>,
 }
 
 /// Every error: `{"error": {"code", "message", "field"?}}`.

@@ -3,19 +3,23 @@
 use crate::api::{
     CartCreated, CartErrors, Declined, ErrorBody, ErrorDetail, Pending, ProductList, ProductView, Receipt, Status,
 };
-use crate::error::{ApiError, parse_json_any_case};
+use crate::error::{ApiError, parse_json_any_case, parse_json_as_sent};
 use crate::original::{CartBody, dollars};
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use app::cart::{CartStatus, CartView, EmailChange, ItemChange, PaymentView};
 use app::cart_client::{CartChange, Carts};
+use app::catalogue::CatalogueCache;
 use app::codes::Code;
 use app::domain::CartId;
 use app::domain::CheckoutRequest;
+use std::sync::Arc;
 use std::time::Duration;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub struct State {
     pub carts: Carts,
+    /// The products on sale, briefly cached (see `app::catalogue::CatalogueCache`).
+    pub catalogue: Arc<CatalogueCache>,
     /// How long a checkout request waits for the payment's outcome before answering 202.
     pub checkout_wait: Duration,
     pub body_limit: usize,
@@ -24,10 +28,13 @@ pub struct State {
 /// The item routes' fields, in any case (see [`crate::original`]).
 const ITEM_FIELDS: &[&str] = &["product_id", "quantity"];
 
+/// At most this many left is shown as such on the product.
+pub const LOW_STOCK: u32 = 5;
+
 impl State {
     /// A cart as every route answers with it: ours, and the original shop's fields.
     fn body(&self, cart: CartView) -> CartBody {
-        CartBody::of(cart, &self.carts.shop().catalogue)
+        CartBody::of(cart, self.catalogue.peek().as_deref().map_or(&[], |p| p.as_slice()))
     }
 }
 
@@ -78,13 +85,15 @@ async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(Status { status: "ready".into() }))
 }
 
-/// The catalogue, prices in integer cents and formatted.
-#[utoipa::path(tag = "catalogue", responses((status = 200, body = ProductList)))]
+/// The products on sale, prices in integer cents and formatted, with a note when few are left.
+#[utoipa::path(tag = "catalogue", responses((status = 200, body = ProductList), (status = 503, body = ErrorBody)))]
 #[get("/products")]
-async fn products(state: web::Data<State>) -> HttpResponse {
-    let catalogue = &state.carts.shop().catalogue;
-    let products = catalogue
-        .products
+async fn products(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let listed = state.catalogue.active().await.map_err(|e| {
+        tracing::warn!(error = %e, "catalogue unreadable");
+        ApiError::CatalogueUnavailable
+    })?;
+    let products = listed
         .iter()
         .map(|p| ProductView {
             id: p.id,
@@ -93,6 +102,8 @@ async fn products(state: web::Data<State>) -> HttpResponse {
             image: p.image.clone(),
             price_cents: p.price_cents.0,
             price: p.price_cents.to_string(),
+            in_stock: p.available().is_none_or(|n| n > 0),
+            low_stock: p.available().filter(|n| *n <= LOW_STOCK),
             original_id: p.id,
             original_name: p.name.clone(),
             original_description: p.description.clone(),
@@ -100,10 +111,10 @@ async fn products(state: web::Data<State>) -> HttpResponse {
             original_price: dollars(p.price_cents),
         })
         .collect();
-    HttpResponse::Ok().json(ProductList {
-        currency: catalogue.currency.clone(),
+    Ok(HttpResponse::Ok().json(ProductList {
+        currency: state.carts.shop().catalogue.currency.clone(),
         products,
-    })
+    }))
 }
 
 /// A new cart: an unguessable id, signed by the gateway. No workflow starts until the cart's
@@ -139,8 +150,13 @@ async fn change<T: serde::de::DeserializeOwned>(
     (wrap, fields): (fn(T) -> CartChange, &[&str]),
 ) -> Result<HttpResponse, ApiError> {
     let id = cart_id(id)?;
-    let change = wrap(parse_json_any_case(body, state.body_limit, fields)?);
-    let cart = state.carts.change(&id, change, update_id(req)?).await?;
+    let (parsed, renamed) = parse_json_as_sent(body, state.body_limit, fields)?;
+    let change = wrap(parsed);
+    let cart = state
+        .carts
+        .change(&id, change, update_id(req)?)
+        .await
+        .map_err(|e| ApiError::from(e).as_sent(renamed))?;
     Ok(HttpResponse::Ok().json(state.body(cart)))
 }
 
@@ -203,7 +219,11 @@ async fn checkout(
     let request: CheckoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CheckoutRequest::default()
     } else {
-        parse_json_any_case(&body, state.body_limit, &["email", "payment_method", "confirm"])?
+        parse_json_any_case(
+            &body,
+            state.body_limit,
+            &["email", "payment_method", "confirm", "accept_total_cents"],
+        )?
     };
     let answer = state
         .carts
@@ -237,6 +257,7 @@ async fn checkout(
                     .clone()
                     .unwrap_or_else(|| "the payment did not go through".into()),
                 field: None,
+                detail: Default::default(),
             },
             cart: state.body(cart),
         }),

@@ -1,7 +1,7 @@
 //! From error kind to code (`app::codes`, whose table holds each code's status and field);
 //! every error leaves as `{"error": {"code", "message", "field"?}}`. A client mistake is never
 //! a 500.
-use crate::api::{ErrorBody, ErrorDetail};
+use crate::api::{ErrorBody, ErrorDetail, RefusalDetail};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use app::cart_client::CartsError;
@@ -34,12 +34,35 @@ pub enum ApiError {
     Orders(#[from] OrdersError),
     #[error("{0}")]
     Carts(#[from] CartsError),
+    #[error("the shop's catalogue cannot be read right now; retry shortly")]
+    CatalogueUnavailable,
+    /// An error whose field is named as the client spelt it (`ProductId` for `product_id`).
+    #[error("{error}")]
+    AsSent {
+        error: Box<ApiError>,
+        renamed: Vec<(String, String)>,
+    },
 }
 
 impl ApiError {
     /// Each kind's code (which decides the status, `app::codes`) and the field at fault.
     fn parts(&self) -> (Code, Option<String>) {
         let code = match self {
+            ApiError::AsSent { error, renamed } => {
+                let (code, field) = error.parts();
+                let field = field.map(|f| {
+                    renamed
+                        .iter()
+                        .find(|(ours, _)| *ours == f)
+                        .map_or(f, |(_, theirs)| theirs.clone())
+                });
+                return (code, field);
+            }
+            ApiError::CatalogueUnavailable => Code::CatalogueUnavailable,
+            ApiError::Orders(OrdersError::Store(StoreError::ProductNotFound(_))) => Code::ProductNotFound,
+            ApiError::Orders(OrdersError::Store(StoreError::SkuTaken(_))) => Code::SkuTaken,
+            ApiError::Orders(OrdersError::Store(StoreError::StockReserved { .. })) => Code::StockReserved,
+            ApiError::Orders(OrdersError::Store(StoreError::StockUntracked(_))) => Code::StockUntracked,
             ApiError::BadRequest { field, .. } => return (Code::InvalidRequest, field.clone()),
             ApiError::Unprocessable { field, .. } => return (Code::InvalidValue, Some(field.clone())),
             ApiError::Carts(CartsError::BadCursor) => return (Code::InvalidRequest, Some("after".into())),
@@ -68,6 +91,21 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// What a refusal carries besides its message (units left, changed prices).
+    fn detail(&self) -> RefusalDetail {
+        match self {
+            ApiError::AsSent { error, .. } => error.detail(),
+            ApiError::Carts(CartsError::Refused(r)) => r
+                .detail
+                .clone()
+                .and_then(|d| serde_json::from_value(d).ok())
+                .unwrap_or_default(),
+            _ => RefusalDetail::default(),
+        }
+    }
+}
+
 /// The status a code answers with.
 pub(crate) fn status(code: Code) -> StatusCode {
     StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -85,6 +123,10 @@ impl ResponseError for ApiError {
             Code::OrdersUnavailable => {
                 tracing::warn!(error = %self, "orders unavailable");
                 "orders are unavailable right now; retry shortly".to_owned()
+            }
+            Code::CatalogueUnavailable => {
+                tracing::warn!(error = %self, "catalogue unavailable");
+                "the shop's catalogue cannot be read right now; retry shortly".to_owned()
             }
             // The server's own words stay in the log: they name hosts, ports and internals.
             Code::TemporalUnavailable => {
@@ -132,6 +174,7 @@ impl ResponseError for ApiError {
                 code: code.as_str().into(),
                 message,
                 field,
+                detail: self.detail(),
             },
         })
     }
@@ -153,24 +196,35 @@ pub fn parse_json_any_case<T: serde::de::DeserializeOwned>(
     limit: usize,
     names: &[&str],
 ) -> Result<T, ApiError> {
+    parse_json_as_sent(body, limit, names).map(|(value, _)| value)
+}
+
+/// As [`parse_json_any_case`], answering also each renamed key as `(ours, the client's)`, so a
+/// later refusal can name the field as the client spelt it ([`ApiError::as_sent`]).
+pub fn parse_json_as_sent<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+    names: &[&str],
+) -> Result<(T, Vec<(String, String)>), ApiError> {
     let mut value: serde_json::Value = parse_json(body, limit)?;
     let renamed = crate::original::canonical_keys(&mut value, names);
-    serde_path_to_error::deserialize(value).map_err(|e| match bad_json(e) {
-        // Name the field as the client spelt it.
-        ApiError::BadRequest {
-            field: Some(f),
-            message,
-        } => ApiError::BadRequest {
-            field: Some(
-                renamed
-                    .iter()
-                    .find(|(ours, _)| *ours == f)
-                    .map_or(f, |(_, theirs)| theirs.clone()),
-            ),
-            message,
-        },
-        other => other,
-    })
+    match serde_path_to_error::deserialize(value) {
+        Ok(parsed) => Ok((parsed, renamed)),
+        Err(e) => Err(bad_json(e).as_sent(renamed)),
+    }
+}
+
+impl ApiError {
+    /// This error, its field named as the client spelt it.
+    pub fn as_sent(self, renamed: Vec<(String, String)>) -> ApiError {
+        if renamed.is_empty() {
+            return self;
+        }
+        ApiError::AsSent {
+            error: Box::new(self),
+            renamed,
+        }
+    }
 }
 
 fn bad_json(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {

@@ -94,6 +94,7 @@ pub fn json_errors<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_w
             code: code_for_status(status).as_str().into(),
             message,
             field: None,
+            detail: Default::default(),
         },
     };
     let (req, mut res) = res.into_parts();

@@ -1,9 +1,15 @@
 //! The gateway binary: configuration, a Temporal client, the HTTP server.
 use app::cart_client::Carts;
+use app::catalogue::CatalogueCache;
 use app::config::{Env, GatewayConfig, OrdersConfig, ShopConfig, TemporalConfig};
 use app::settings::{ORDERS, SHOP, TEMPORAL, TRACES, WEBAPP, in_force, parse_args};
 use app::visibility::CartDirectory;
 use std::net::TcpListener;
+use std::sync::Arc;
+
+/// How stale a gateway's list of products may be: an operator's change made through another
+/// gateway shows here within this long.
+const CATALOGUE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 use webapp::operator::{CodecState, OperatorState};
 use webapp::startup::{Application, Settings};
 
@@ -36,11 +42,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let temporal = TemporalConfig::from_env(&env)?;
     let client = app::temporal::connect_from_env(&temporal).await?;
+    // The catalogue and the orders live in one database, which the gateway always reads.
+    let orders_config = OrdersConfig::from_env(&env, &shop.data_dir)?;
+    let all_orders = orders_config.orders(client.clone(), &shop).await?;
+    let catalogue = Arc::new(CatalogueCache::new(all_orders.store.clone(), CATALOGUE_CACHE_TTL));
     let orders = match &gateway.orders_token {
-        Some(token) => {
-            let config = OrdersConfig::from_env(&env, &shop.data_dir)?;
-            Some((config.orders(client.clone(), &shop).await?, token.clone()))
-        }
+        Some(token) => Some((all_orders, token.clone())),
         None => {
             tracing::warn!("SHOP_ORDERS_TOKEN is not set: the /orders API is off");
             None
@@ -50,9 +57,10 @@ async fn main() -> anyhow::Result<()> {
         Some(token) => Some(OperatorState {
             token: token.clone(),
             directory: CartDirectory::new(client.clone()),
+            catalogue: catalogue.clone(),
         }),
         None => {
-            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: /admin/carts is off");
+            tracing::warn!("SHOP_OPERATOR_TOKEN is not set: /admin/carts and /admin/products are off");
             None
         }
     };
@@ -84,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
         metrics_token: gateway.metrics_token,
         ..Settings::default()
     };
-    let carts = Carts::new(client, shop);
+    let carts = Carts::new(client, shop).with_catalogue(catalogue);
     let listener = TcpListener::bind(&address)?;
     let app = Application::build(carts, settings, listener)?;
     tracing::info!(%address, "webapp listening");

@@ -4,7 +4,7 @@
 //! names in any case (`ProductID`, `ProductId`, `product_id`), as the Go API's JSON decoding took
 //! them. Prices stay integer cents everywhere else; `Price` is for that page's display only.
 use app::cart::CartView;
-use app::catalogue::Catalogue;
+use app::catalogue::Product;
 use app::domain::Cents;
 use serde::Serialize;
 use serde_json::Value;
@@ -43,7 +43,9 @@ pub fn dollars(cents: Cents) -> f64 {
 }
 
 impl CartBody {
-    pub fn of(cart: CartView, catalogue: &Catalogue) -> Self {
+    /// `products`: the gateway's copy of the catalogue, for the pictures (a product no longer
+    /// listed shows none).
+    pub fn of(cart: CartView, products: &[Product]) -> Self {
         let items = cart
             .lines
             .iter()
@@ -52,7 +54,11 @@ impl CartBody {
                 quantity: l.quantity,
                 id: l.product_id,
                 name: l.name.clone(),
-                image: catalogue.get(l.product_id).map(|p| p.image.clone()).unwrap_or_default(),
+                image: products
+                    .iter()
+                    .find(|p| p.id == l.product_id)
+                    .map(|p| p.image.clone())
+                    .unwrap_or_default(),
                 price: dollars(l.unit_price_cents),
             })
             .collect();

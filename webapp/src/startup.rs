@@ -94,7 +94,11 @@ pub struct Application {
 impl Application {
     pub fn build(carts: Carts, settings: Settings, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
+        let catalogue = carts.catalogue().cloned().ok_or_else(|| {
+            std::io::Error::other("the gateway lists products from a catalogue: build Carts with_catalogue")
+        })?;
         let state = web::Data::new(State {
+            catalogue,
             carts,
             checkout_wait: settings.checkout_wait,
             body_limit: settings.body_limit,

@@ -94,3 +94,11 @@ pub struct RefundRequest {
     pub payment_ref: String,
     pub idempotency_key: String,
 }
+
+/// Hold these units for the cart until `until` (see [`crate::orders::OrderStore::reserve`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReserveStock {
+    pub cart_id: CartId,
+    pub holds: Vec<crate::orders::Hold>,
+    pub until: std::time::SystemTime,
+}

@@ -3,10 +3,12 @@
 mod faults;
 mod messages;
 mod reconcile;
+mod stock;
 
 pub use faults::{DECLINED, REFUND_REFUSED};
 pub use messages::*;
 pub use reconcile::{ReconcileActivities, StrayOutcome, SweepRequest};
+pub use stock::StockActivities;
 
 use crate::domain::{Payment, PaymentLookup};
 use crate::email::{self, MailError, Mailer};
@@ -138,7 +140,15 @@ impl ShopActivities {
     #[activity(name = "send_cart_email")]
     pub async fn send_cart_email(self: Arc<Self>, _ctx: ActivityContext, mail: CartEmail) -> Result<(), ActivityError> {
         let message = match &mail.kind {
-            CartEmailKind::Reminder { .. } => email::reminder(&mail.to, &mail.cart, &self.storefront_url),
+            CartEmailKind::Reminder { .. } => {
+                // As the shop is now: what is no longer sold left out, a lower price shown.
+                let products = self.orders.store.products(false).await.map_err(anyhow::Error::new)?;
+                let Some(shown) = email::reminder_of(&mail.cart, &products) else {
+                    tracing::info!(cart = %mail.cart.id.tag(), "reminder skipped: nothing in the cart can be bought");
+                    return Ok(());
+                };
+                email::reminder(&mail.to, &mail.cart, &shown, &self.storefront_url)
+            }
             CartEmailKind::Confirmation { payment_ref } => {
                 email::confirmation(&mail.to, &mail.cart, payment_ref, &self.storefront_url)
             }

@@ -1,7 +1,7 @@
 //! What a shopper asks of a cart, and why a request is refused.
 use super::CartStatus;
 use crate::codes::{Code, Coded};
-use crate::domain::ProductId;
+use crate::domain::{Cents, ProductId};
 use serde::{Deserialize, Serialize};
 
 /// Add `quantity` of a product. Field names follow the original shop's JSON (`ProductId`,
@@ -45,6 +45,28 @@ pub enum CartError {
     Locked(CartStatus),
     #[error("the last payment's outcome is being confirmed with the bank; try again shortly")]
     PaymentPending,
+    #[error("only {left} of product {product_id} can be had now")]
+    OutOfStock { product_id: ProductId, left: u32 },
+    /// The total to pay is not the one the shopper saw: a price rose or a product is no
+    /// longer sold (or an accepted total is stale). Checking out again with
+    /// `accept_total_cents: total_cents` pays the new total.
+    #[error("prices changed since these products were added; the total is now {total_cents} cents")]
+    PriceChanged {
+        changes: Vec<PriceChange>,
+        total_cents: Cents,
+    },
+    #[error("the shop's catalogue cannot be read right now; retry shortly")]
+    CatalogueUnavailable,
+}
+
+/// A line whose price is no longer the one it was added at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PriceChange {
+    pub product_id: ProductId,
+    pub old_price_cents: Cents,
+    /// `null`: the product is no longer sold.
+    pub new_price_cents: Option<Cents>,
 }
 
 impl crate::codes::Coded for CartError {
@@ -59,6 +81,23 @@ impl crate::codes::Coded for CartError {
             CartError::Empty => Code::CartEmpty,
             CartError::Locked(_) => Code::CartLocked,
             CartError::PaymentPending => Code::PaymentPending,
+            CartError::OutOfStock { .. } => Code::OutOfStock,
+            CartError::PriceChanged { .. } => Code::PriceChanged,
+            CartError::CatalogueUnavailable => Code::CatalogueUnavailable,
+        }
+    }
+
+    fn detail(&self) -> Option<serde_json::Value> {
+        match self {
+            CartError::OutOfStock { product_id, left } => Some(serde_json::json!({
+                "product_id": product_id,
+                "left": left,
+            })),
+            CartError::PriceChanged { changes, total_cents } => Some(serde_json::json!({
+                "changes": changes,
+                "total_cents": total_cents,
+            })),
+            _ => None,
         }
     }
 }
@@ -68,6 +107,8 @@ impl crate::codes::Coded for CartError {
 pub struct Refusal {
     pub code: Code,
     pub message: String,
+    /// What the code's answer carries besides (the units left, the changed prices).
+    pub detail: Option<serde_json::Value>,
 }
 
 impl From<&CartError> for Refusal {
@@ -75,13 +116,14 @@ impl From<&CartError> for Refusal {
         Self {
             code: err.code(),
             message: err.to_string(),
+            detail: err.detail(),
         }
     }
 }
 
 impl Refusal {
     pub fn parse(failure_message: &str) -> Self {
-        let (code, message) = crate::codes::parse_refusal(failure_message, Code::Rejected);
-        Self { code, message }
+        let (code, message, detail) = crate::codes::parse_refusal(failure_message, Code::Rejected);
+        Self { code, message, detail }
     }
 }

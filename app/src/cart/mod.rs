@@ -3,7 +3,7 @@
 mod changes;
 mod view;
 
-pub use changes::{CartError, EmailChange, ItemChange, Refusal};
+pub use changes::{CartError, EmailChange, ItemChange, PriceChange, Refusal};
 pub use view::{CartView, LineView, PaymentView};
 
 use crate::catalogue::{Catalogue, Product};
@@ -47,13 +47,29 @@ impl CartStatus {
     }
 }
 
-/// A line keeps the name and unit price the shopper saw when adding it.
+/// A line keeps the name and unit price the shopper saw when adding it (until a checkout
+/// prices it again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {
     pub product_id: ProductId,
     pub name: String,
     pub unit_price_cents: Cents,
     pub quantity: Quantity,
+    /// The shop holds this line's units for the cart (a reservation that has not lapsed).
+    /// Lines of carts of 0.1.0 hold nothing.
+    #[serde(default)]
+    pub reserved: bool,
+}
+
+/// What pricing a cart's lines again against the catalogue found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PriceCheck {
+    /// Every line whose price moved, or whose product is no longer sold.
+    pub changes: Vec<PriceChange>,
+    /// A price rose or a product is gone: the shopper must accept the new total.
+    pub needs_consent: bool,
+    /// The total at today's prices, without the products no longer sold.
+    pub total: Cents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +118,26 @@ impl Cart {
         }
     }
 
+    /// The quantity the product's line would have after adding `change` (the product's price
+    /// and stock are the catalogue's question, asked by the workflow).
+    pub fn check_quantity(&self, limits: Limits, change: &ItemChange) -> Result<Quantity, CartError> {
+        self.ensure_open()?;
+        let added = Quantity::parse(change.quantity).map_err(CartError::Quantity)?;
+        match self.line(change.product_id) {
+            Some(line) => Quantity::parse(line.quantity.get() + added.get()).map_err(|_| {
+                CartError::Quantity(format!(
+                    "the cart already holds {} of product {}; at most {} fit on one line",
+                    line.quantity.get(),
+                    change.product_id,
+                    Quantity::MAX
+                ))
+            }),
+            None if self.lines.len() >= limits.max_lines => Err(CartError::TooManyLines(limits.max_lines)),
+            None => Ok(added),
+        }
+    }
+
+    /// A cart of 0.1.0: the product comes from the catalogue in its input.
     pub fn check_add<'c>(
         &self,
         catalogue: &'c Catalogue,
@@ -112,36 +148,86 @@ impl Cart {
         let product = catalogue
             .get(change.product_id)
             .ok_or(CartError::UnknownProduct(change.product_id))?;
-        let added = Quantity::parse(change.quantity).map_err(CartError::Quantity)?;
-        let merged = match self.line(change.product_id) {
-            Some(line) => Quantity::parse(line.quantity.get() + added.get()).map_err(|_| {
-                CartError::Quantity(format!(
-                    "the cart already holds {} of product {}; at most {} fit on one line",
-                    line.quantity.get(),
-                    change.product_id,
-                    Quantity::MAX
-                ))
-            })?,
-            None if self.lines.len() >= limits.max_lines => return Err(CartError::TooManyLines(limits.max_lines)),
-            None => added,
-        };
-        Ok((product, merged))
+        Ok((product, self.check_quantity(limits, change)?))
     }
 
-    /// Adds a product, merging with an existing line. Call `check_add` first.
+    /// Adds a product from the catalogue of a cart of 0.1.0, merging with an existing line.
     pub fn add(&mut self, catalogue: &Catalogue, limits: Limits, change: &ItemChange) -> Result<(), CartError> {
         let (product, merged) = self.check_add(catalogue, limits, change)?;
-        match self.lines.iter_mut().find(|l| l.product_id == change.product_id) {
-            Some(line) => line.quantity = merged,
+        let product = product.clone();
+        self.put_line(&product, merged, false);
+        Ok(())
+    }
+
+    /// Sets the product's line to `quantity`: a new line takes the product's name and price,
+    /// an existing one keeps the price it was added at.
+    pub fn put_line(&mut self, product: &Product, quantity: Quantity, reserved: bool) {
+        match self.lines.iter_mut().find(|l| l.product_id == product.id) {
+            Some(line) => {
+                line.quantity = quantity;
+                line.reserved = reserved;
+            }
             None => self.lines.push(Line {
                 product_id: product.id,
                 name: product.name.clone(),
                 unit_price_cents: product.price_cents,
-                quantity: merged,
+                quantity,
+                reserved,
             }),
         }
         self.touched();
-        Ok(())
+    }
+
+    /// Prices every line again at `price_now` (`None`: no longer sold).
+    pub fn price_check(&self, price_now: impl Fn(ProductId) -> Option<Cents>) -> PriceCheck {
+        let mut check = PriceCheck::default();
+        for line in &self.lines {
+            let now = price_now(line.product_id);
+            if now != Some(line.unit_price_cents) {
+                check.needs_consent |= now.is_none_or(|p| p > line.unit_price_cents);
+                check.changes.push(PriceChange {
+                    product_id: line.product_id,
+                    old_price_cents: line.unit_price_cents,
+                    new_price_cents: now,
+                });
+            }
+            if let Some(price) = now {
+                check.total = Cents(check.total.0 + price.times(line.quantity.get()).0);
+            }
+        }
+        check
+    }
+
+    /// Takes today's prices (what [`Cart::price_check`] found): lines no longer sold go.
+    pub fn apply_prices(&mut self, changes: &[PriceChange]) {
+        for change in changes {
+            match change.new_price_cents {
+                Some(price) => {
+                    if let Some(line) = self.lines.iter_mut().find(|l| l.product_id == change.product_id) {
+                        line.unit_price_cents = price;
+                    }
+                }
+                None => self.lines.retain(|l| l.product_id != change.product_id),
+            }
+        }
+    }
+
+    /// The units each line needs held.
+    pub fn holds(&self) -> Vec<crate::orders::Hold> {
+        self.lines
+            .iter()
+            .map(|l| crate::orders::Hold {
+                product_id: l.product_id,
+                quantity: l.quantity.get(),
+            })
+            .collect()
+    }
+
+    /// Every line's reservation lapsed or was released.
+    pub fn unreserve(&mut self) {
+        for line in &mut self.lines {
+            line.reserved = false;
+        }
     }
 
     pub fn check_remove(&self, change: &ItemChange) -> Result<(), CartError> {
@@ -268,6 +354,7 @@ impl Cart {
                     unit_price: l.unit_price_cents.to_string(),
                     line_total_cents: l.unit_price_cents.times(l.quantity.get()),
                     line_total: l.unit_price_cents.times(l.quantity.get()).to_string(),
+                    reserved: l.reserved,
                 })
                 .collect(),
             item_count: self.item_count(),

@@ -167,3 +167,71 @@ proptest! {
         }
     }
 }
+
+fn cart_of(lines: &[(ProductId, u64, u32)]) -> Cart {
+    let mut cart = Cart::default();
+    for &(id, price, quantity) in lines {
+        let product = Product {
+            price_cents: Cents(price),
+            ..catalogue().products[0].clone()
+        };
+        let product = Product { id, ..product };
+        cart.put_line(&product, Quantity::parse(quantity).unwrap(), true);
+    }
+    cart
+}
+
+#[test]
+fn a_lower_price_needs_no_consent_a_higher_one_or_a_product_gone_does() {
+    let cart = cart_of(&[(1, 1000, 2), (2, 500, 1)]);
+    let lower = cart.price_check(|id| Some(Cents(if id == 1 { 900 } else { 500 })));
+    assert!(!lower.needs_consent);
+    assert_eq!(lower.total, Cents(2300));
+    assert_eq!(
+        lower.changes,
+        [PriceChange {
+            product_id: 1,
+            old_price_cents: Cents(1000),
+            new_price_cents: Some(Cents(900))
+        }]
+    );
+    let higher = cart.price_check(|id| Some(Cents(if id == 2 { 600 } else { 1000 })));
+    assert!(higher.needs_consent);
+    assert_eq!(higher.total, Cents(2600));
+    let gone = cart.price_check(|id| (id == 1).then_some(Cents(1000)));
+    assert!(gone.needs_consent);
+    assert_eq!(gone.total, Cents(2000));
+
+    let mut taken = cart.clone();
+    taken.apply_prices(&gone.changes);
+    assert_eq!(taken.lines.len(), 1);
+    assert_eq!(taken.total(), gone.total);
+    let unchanged = cart.price_check(|id| cart.line(id).map(|l| l.unit_price_cents));
+    assert_eq!(
+        unchanged,
+        PriceCheck {
+            total: cart.total(),
+            ..Default::default()
+        }
+    );
+}
+
+proptest! {
+    /// Whatever the prices now, taking them makes the cart's total the one the check showed,
+    /// and consent is asked exactly when some line would cost more or is gone.
+    #[test]
+    fn taking_the_checked_prices_gives_the_checked_total(
+        lines in prop::collection::btree_map(0u32..20, (0u64..100_000, 1u32..=99), 0..8),
+        now in prop::collection::btree_map(0u32..20, prop::option::of(0u64..100_000), 0..20),
+    ) {
+        let lines: Vec<_> = lines.into_iter().map(|(id, (p, q))| (id, p, q)).collect();
+        let mut cart = cart_of(&lines);
+        let price_now = |id| now.get(&id).copied().flatten().map(Cents);
+        let check = cart.price_check(price_now);
+        let rises = lines.iter().any(|&(id, p, _)| price_now(id).is_none_or(|n| n.0 > p));
+        prop_assert_eq!(check.needs_consent, rises);
+        cart.apply_prices(&check.changes);
+        prop_assert_eq!(cart.total(), check.total);
+        prop_assert!(cart.lines.iter().all(|l| price_now(l.product_id) == Some(l.unit_price_cents)));
+    }
+}

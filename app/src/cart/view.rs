@@ -49,4 +49,8 @@ pub struct LineView {
     pub unit_price: String,
     pub line_total_cents: Cents,
     pub line_total: String,
+    /// The shop holds these units for the cart; a lapsed reservation is taken again at
+    /// checkout if the stock allows.
+    #[serde(default)]
+    pub reserved: bool,
 }

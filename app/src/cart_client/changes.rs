@@ -28,6 +28,16 @@ impl Carts {
         change: CartChange,
         update_id: Option<String>,
     ) -> Result<CartView, CartsError> {
+        // A product the catalogue does not list is refused here, costing Temporal nothing (a
+        // first change would start the cart's workflow). The workflow checks again.
+        if let (CartChange::Add(item), Some(catalogue)) = (&change, &self.catalogue)
+            && let Ok(listed) = catalogue.active().await
+            && !listed.iter().any(|p| p.id == item.product_id)
+        {
+            return Err(CartsError::Refused(
+                (&CartError::UnknownProduct(item.product_id)).into(),
+            ));
+        }
         let print = update_id.as_ref().map(|_| change.fingerprint());
         // Without a client's key, an id of our own keeps the re-sends below idempotent.
         let update_id = update_id.unwrap_or_else(|| format!("change-{}", CartId::random().as_str()));
@@ -84,7 +94,23 @@ impl Carts {
     fn first_change_index(&self, change: &CartChange) -> SearchAttributes {
         let mut cart = Cart::default();
         let _refused = match change {
-            CartChange::Add(c) => cart.add(&self.shop.catalogue, self.shop.limits, c),
+            CartChange::Add(c) => {
+                // The gateway's last copy of the catalogue prices it, else the seed file; the
+                // workflow's own price replaces it at the next status change.
+                let listed = self.catalogue.as_ref().and_then(|c| c.peek());
+                let product = listed
+                    .as_ref()
+                    .and_then(|p| p.iter().find(|p| p.id == c.product_id))
+                    .or_else(|| self.shop.catalogue.get(c.product_id));
+                match (product, cart.check_quantity(self.shop.limits, c)) {
+                    (Some(product), Ok(quantity)) => {
+                        cart.put_line(product, quantity, false);
+                        Ok(())
+                    }
+                    (None, _) => Err(CartError::UnknownProduct(c.product_id)),
+                    (_, Err(e)) => Err(e),
+                }
+            }
             CartChange::Remove(c) => cart.remove(c),
             CartChange::Email(c) => cart.set_email(c),
         };

@@ -17,10 +17,12 @@ pub(crate) use errors::rpc_error;
 pub use signals::CompatSignal;
 
 use crate::cart::CartView;
+use crate::catalogue::CatalogueCache;
 use crate::config::ShopConfig;
 use crate::domain::{CartId, CartIdKey};
 use crate::workflows::cart::{CartInput, CartOutcome, CartWorkflow};
 use errors::{rpc_options, within};
+use std::sync::Arc;
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 use temporalio_client::{
@@ -38,6 +40,8 @@ pub struct Carts {
     id_key: CartIdKey,
     /// Deadline for one call to Temporal, so a wedged server cannot hang a request forever.
     rpc_timeout: Duration,
+    /// The gateway's copy of the products on sale, for the search attributes a cart starts with.
+    catalogue: Option<Arc<CatalogueCache>>,
 }
 
 impl Carts {
@@ -53,7 +57,18 @@ impl Carts {
             shop,
             id_key,
             rpc_timeout: Duration::from_secs(10),
+            catalogue: None,
         }
+    }
+
+    /// Prices a first change's start attributes from the gateway's copy of the catalogue.
+    pub fn with_catalogue(mut self, catalogue: Arc<CatalogueCache>) -> Self {
+        self.catalogue = Some(catalogue);
+        self
+    }
+
+    pub fn catalogue(&self) -> Option<&Arc<CatalogueCache>> {
+        self.catalogue.as_ref()
     }
 
     pub fn with_rpc_timeout(mut self, timeout: Duration) -> Self {
@@ -88,7 +103,8 @@ impl Carts {
     pub fn input(&self, id: CartId) -> CartInput {
         CartInput {
             id,
-            catalogue: self.shop.catalogue.clone(),
+            catalogue: None,
+            currency: self.shop.catalogue.currency.clone(),
             limits: self.shop.limits,
             timing: self.shop.timing.clone(),
             continue_after_messages: self.shop.continue_after_messages,

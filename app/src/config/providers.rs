@@ -199,6 +199,22 @@ impl OrdersConfig {
             activity_timeout: shop.timing.activity_timeout,
             refund_attempts: shop.timing.refund_attempts,
         };
-        Ok(Orders::new(self.store().await?, std::sync::Arc::new(flows)))
+        Ok(Orders::new(self.shop_store(shop).await?, std::sync::Arc::new(flows)))
+    }
+
+    /// The store, its catalogue seeded from the shop's file if it has no products yet.
+    pub async fn shop_store(&self, shop: &super::ShopConfig) -> Result<crate::orders::OrderStore, ConfigError> {
+        let store = self.store().await?;
+        match store.seed_products(&shop.catalogue).await {
+            Ok(true) => tracing::info!(products = shop.catalogue.products.len(), "catalogue seeded"),
+            Ok(false) => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    var: "SHOP_CATALOGUE_FILE",
+                    reason: format!("cannot seed the catalogue: {e}"),
+                });
+            }
+        }
+        Ok(store)
     }
 }

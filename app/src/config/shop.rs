@@ -13,6 +13,7 @@ use std::path::PathBuf;
 pub struct ShopConfig {
     pub task_queue: String,
     pub data_dir: PathBuf,
+    /// Seeds an empty database's catalogue; its currency is the shop's.
     pub catalogue: Catalogue,
     pub limits: Limits,
     pub timing: CartTiming,
@@ -41,6 +42,7 @@ impl ShopConfig {
             payment_check_after: env.duration("SHOP_PAYMENT_CHECK_AFTER", production.payment_check_after)?,
             payment_wait: env.duration("SHOP_PAYMENT_WAIT", production.payment_wait)?,
             refund_attempts: env.parse("SHOP_REFUND_ATTEMPTS", production.refund_attempts)?,
+            reservation_ttl: env.duration("SHOP_RESERVATION_TTL", production.reservation_ttl)?,
         };
         let continue_after_messages = env.parse_optional("SHOP_CONTINUE_AS_NEW_AFTER")?;
         Ok(Self {

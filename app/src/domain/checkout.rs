@@ -17,6 +17,10 @@ pub struct CheckoutRequest {
     /// PaymentIntent's client secret. Ignored when a `payment_method` is given.
     #[serde(default)]
     pub confirm: ConfirmBy,
+    /// The total the shopper agreed to after a `409 price_changed`: the cart is charged this
+    /// only if it is still the total at today's prices.
+    #[serde(default)]
+    pub accept_total_cents: Option<u64>,
 }
 
 impl CheckoutRequest {

@@ -1,6 +1,8 @@
 //! Outgoing email: a file outbox (zero configuration), SMTP, or Mailgun's HTTP API.
+mod reminder;
 mod templates;
 
+pub use reminder::{ReminderLine, ShopReminder, reminder_of};
 pub use templates::{confirmation, reminder};
 
 use crate::domain::redact;

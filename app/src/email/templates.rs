@@ -2,20 +2,21 @@
 //! the templates in `app/templates/email/` (askama, checked at compile time). The HTML ones
 //! escape what they insert, so a product name or a link cannot add markup.
 use super::Message;
+use super::reminder::ShopReminder;
 use crate::cart::CartView;
 use askama::Template;
 
 #[derive(Template)]
 #[template(path = "email/reminder.txt")]
 struct ReminderText<'a> {
-    cart: &'a CartView,
+    cart: &'a ShopReminder,
     url: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "email/reminder.html")]
 struct ReminderHtml<'a> {
-    cart: &'a CartView,
+    cart: &'a ShopReminder,
     url: &'a str,
 }
 
@@ -43,13 +44,19 @@ fn link(storefront: &str, cart: &CartView) -> String {
     format!("{}/?cart={}", storefront.trim_end_matches('/'), cart.id)
 }
 
-pub fn reminder(to: &str, cart: &CartView, storefront: &str) -> Message {
+/// A reminder of `cart`, shown as [`super::reminder_of`] made it of the shop now.
+pub fn reminder(to: &str, cart: &CartView, shown: &ShopReminder, storefront: &str) -> Message {
     let url = link(storefront, cart);
+    let subject = if shown.price_dropped {
+        "A price in your cart dropped"
+    } else {
+        "You left something in your cart"
+    };
     Message {
         to: to.to_owned(),
-        subject: "You left something in your cart".into(),
-        text: render(&ReminderText { cart, url: &url }),
-        html: render(&ReminderHtml { cart, url: &url }),
+        subject: subject.into(),
+        text: render(&ReminderText { cart: shown, url: &url }),
+        html: render(&ReminderHtml { cart: shown, url: &url }),
         tag: "abandoned-cart",
     }
 }
@@ -76,8 +83,7 @@ mod tests {
     use crate::domain::CartId;
 
     fn cart_of(name: &str) -> CartView {
-        let mut catalogue = Catalogue::embedded();
-        catalogue.products[0].name = name.into();
+        let catalogue = Catalogue::embedded();
         let id = catalogue.products[0].id;
         let mut cart = Cart::default();
         let change = ItemChange {
@@ -85,13 +91,15 @@ mod tests {
             quantity: 2,
         };
         cart.add(&catalogue, Limits::default(), &change).unwrap();
+        cart.lines[0].name = name.into();
         cart.view(&CartId::random())
     }
 
     #[test]
     fn text_lists_the_lines_and_html_escapes_what_it_inserts() {
         let cart = cart_of("<b>Phone</b> & co");
-        let mail = reminder("a@example.com", &cart, "http://shop.test/");
+        let shown = crate::email::reminder_of(&cart, &Catalogue::embedded().products).unwrap();
+        let mail = reminder("a@example.com", &cart, &shown, "http://shop.test/");
         assert!(mail.text.contains("  2 x <b>Phone</b> & co @ "), "{}", mail.text);
         assert!(mail.text.contains(&format!("http://shop.test/?cart={}", cart.id)));
         assert!(

@@ -5,7 +5,7 @@ mod service;
 mod store;
 
 pub use service::{FlowAnswer, OrderFlows, Orders, OrdersError};
-pub use store::{ListQuery, NewOrder, OrderStore, ReconciliationRun, RunProblem, StoreError};
+pub use store::{Held, Hold, ListQuery, NewOrder, OrderStore, ReconciliationRun, RunProblem, Saved, StoreError};
 
 /// Guest customers' ids start here (2^40); ids of accounts elsewhere (`POST /orders`) must be
 /// below it, so the two never meet.

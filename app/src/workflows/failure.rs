@@ -37,5 +37,5 @@ pub type Rejection = Box<dyn std::error::Error + Send + Sync>;
 /// A refusal the client reads its code back from (`crate::codes::parse_refusal`), so the
 /// gateway answers with the status and field of that code without a second round trip.
 pub(crate) fn reject(err: impl Coded) -> Rejection {
-    crate::codes::refusal_message(err.code(), err).into()
+    crate::codes::refusal_message(err.code(), &err, err.detail().as_ref()).into()
 }

@@ -2,7 +2,7 @@
 use super::cart::CartTiming;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
-use temporalio_sdk::ActivityOptions;
+use temporalio_sdk::{ActivityOptions, LocalActivityOptions};
 
 /// How long the server waits for a worker to finish a workflow task before handing it to
 /// another. Temporal's default is 10 s, so a worker killed mid-task left its carts stuck that
@@ -94,4 +94,35 @@ pub(crate) fn refund_options(timeout: Duration, attempts: u32) -> ActivityOption
 /// For handing a disowned payment to the reconciler: a few attempts, then the sweep's job.
 pub(crate) fn stray_options(timing: &CartTiming) -> ActivityOptions {
     bounded(timing.activity_timeout, Duration::from_secs(1), timing.refund_attempts)
+}
+
+/// Stock and prices asked from inside a change: a local activity (one marker event, no task of
+/// its own), a few quick attempts well within the gateway's deadline; then the change is
+/// refused as `catalogue_unavailable` and the shopper retries.
+pub(crate) fn stock_options() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(2))
+        .schedule_to_close_timeout(Duration::from_secs(6))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(200))
+                .backoff_coefficient(2.0)
+                .maximum_attempts(4)
+                .build(),
+        )
+        .build()
+}
+
+/// Releasing a cart's stock must happen in the end (a lapse, an expiry, a checkout given up):
+/// a local activity retried without a limit, backing off to a minute.
+pub(crate) fn release_options() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(5))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .maximum_interval(Duration::from_secs(60))
+                .build(),
+        )
+        .build()
 }

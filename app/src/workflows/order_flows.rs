@@ -61,7 +61,7 @@ impl OrderFlows for TemporalOrderFlows {
             match handle.execute_update(OrderWorkflow::change, change, opts).await {
                 Ok(_) => Ok(FlowAnswer::Applied),
                 Err(WorkflowUpdateError::Failed(f)) => {
-                    let (code, message) = crate::codes::parse_refusal(&f.message, Code::Refused);
+                    let (code, message, _) = crate::codes::parse_refusal(&f.message, Code::Refused);
                     Ok(FlowAnswer::Refused { code, message })
                 }
                 Err(WorkflowUpdateError::NotFound(_)) => Ok(FlowAnswer::Gone),

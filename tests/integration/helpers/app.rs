@@ -42,6 +42,7 @@ pub fn fast_timing() -> CartTiming {
         payment_check_after: Duration::from_secs(120),
         payment_wait: Duration::from_secs(120),
         refund_attempts: 3,
+        reservation_ttl: Duration::from_secs(600),
     }
 }
 
@@ -104,7 +105,12 @@ impl TestApp {
             step: opts.order_step.unwrap_or(Duration::from_secs(600)),
         };
         let orders = orders_config.orders(client.clone(), &shop).await.unwrap();
-        let carts = Carts::new(client, shop);
+        // The gateway's catalogue cache: short, so a test's product change shows at once.
+        let catalogue = std::sync::Arc::new(app::catalogue::CatalogueCache::new(
+            orders.store.clone(),
+            Duration::from_millis(200),
+        ));
+        let carts = Carts::new(client, shop).with_catalogue(catalogue);
         let mut app = Self {
             worker: None,
             temporal,
@@ -125,6 +131,15 @@ impl TestApp {
             app.start_worker(stripe_url, mailer);
         }
         Some(app)
+    }
+
+    /// Operator routes behind `token`, over this app's carts and catalogue.
+    pub fn operator(&self, token: &str) -> webapp::operator::OperatorState {
+        webapp::operator::OperatorState {
+            token: token.into(),
+            directory: app::visibility::CartDirectory::new(self.carts.client().clone()),
+            catalogue: self.carts.catalogue().expect("the test app has a catalogue").clone(),
+        }
     }
 
     /// The app without an in-process worker: the test runs the worker binary itself.

@@ -6,17 +6,23 @@
 //!   `SHOP_CODEC_TOKEN`: it decrypts any payload, which looking carts up does not need.
 //! - `reconciliation`: the reconciler's recent passes (`/admin/reconciliation`), behind
 //!   `SHOP_OPERATOR_TOKEN`.
+//! - `products`: the catalogue and its stock (`/admin/products`), behind `SHOP_OPERATOR_TOKEN`.
 pub mod admin;
 pub mod codec;
+pub mod products;
 pub mod reconciliation;
 
 pub use codec::CodecState;
 
+use app::catalogue::CatalogueCache;
 use app::visibility::CartDirectory;
+use std::sync::Arc;
 
 pub struct OperatorState {
     pub token: String,
     pub directory: CartDirectory,
+    /// The gateway's catalogue cache, cleared by a change made here.
+    pub catalogue: Arc<CatalogueCache>,
 }
 
 impl crate::auth::Guarded for OperatorState {
@@ -28,5 +34,6 @@ impl crate::auth::Guarded for OperatorState {
 /// The routes in the OpenAPI document.
 pub fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     admin::configure(cfg);
+    products::configure(cfg);
     reconciliation::configure(cfg);
 }

@@ -1,5 +1,5 @@
-//! Recording an order: once per payment or idempotency key, in one transaction with its lines
-//! and its customer.
+//! Recording an order: once per payment or idempotency key, in one transaction with its lines,
+//! its customer and, for a cart's order, the sale of the units the cart held.
 use super::rows::bigint;
 use super::{NewOrder, OrderStore, StoreError, now};
 use crate::orders::Order;
@@ -112,6 +112,9 @@ impl OrderStore {
             .bind(i64::from(line.quantity))
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(cart_id) = &order.cart_id {
+            Self::sell(&mut tx, cart_id, id).await?;
         }
         tx.commit().await?;
         self.get(id).await

@@ -20,11 +20,22 @@ pub enum StoreError {
     /// be refunded, not recorded.
     #[error("cart {0} already has an order, paid by another payment")]
     CartHasOrder(String),
+    #[error("product {0} not found")]
+    ProductNotFound(u32),
+    #[error("another product has sku {0}")]
+    SkuTaken(String),
+    /// Stock on hand may not fall below what open carts hold.
+    #[error("{reserved} units of product {product_id} are reserved by open carts; on hand cannot go below that")]
+    StockReserved { product_id: u32, reserved: u32 },
+    #[error("product {0}'s stock is not tracked; set a number on hand first")]
+    StockUntracked(u32),
 }
 
+/// The shop's database: orders, and the catalogue with its stock and the carts' reservations.
 #[derive(Clone)]
 pub struct OrderStore {
     pool: AnyPool,
+    sqlite: bool,
 }
 
 /// An order to record. A guest (no customer id) gets the customer keyed by `email`.
@@ -60,11 +71,22 @@ macro_rules! order_columns {
     };
 }
 
+/// The columns `product_from_row` reads.
+macro_rules! product_columns {
+    () => {
+        "id, sku, name, description, image, price_cents, active, on_hand, reserved"
+    };
+}
+
 mod create;
+mod products;
 mod reconciliation;
 mod rows;
+mod stock;
 
+pub use products::Saved;
 pub use reconciliation::{ReconciliationRun, RunProblem};
+pub use stock::{Held, Hold};
 
 use rows::{bigint, column, order_from_row};
 
@@ -75,7 +97,10 @@ impl OrderStore {
         // SQLite serialises writers anyway; a small pool avoids "database is locked" churn.
         let max = if url.starts_with("sqlite") { 4 } else { 10 };
         let pool = AnyPoolOptions::new().max_connections(max).connect(url).await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            sqlite: url.starts_with("sqlite"),
+        };
         store.migrate(url).await?;
         Ok(store)
     }
@@ -108,6 +133,17 @@ impl OrderStore {
             sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
         }
         Ok(())
+    }
+
+    /// A transaction that writes. SQLite's begins with the write lock taken (`BEGIN IMMEDIATE`),
+    /// so one that reads before it writes waits its turn instead of failing to upgrade a read
+    /// lock while another writer holds it.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            self.pool.begin().await?
+        })
     }
 
     /// The order that records this payment, if any (deleted or not).
@@ -208,6 +244,8 @@ impl OrderStore {
             OrderStatus::Completed => guarded!("('processing', 'completed')"),
             OrderStatus::Cancelled => guarded!("('pending', 'processing', 'cancelled')"),
         };
+        // A cancelled order's units go back on hand in the same transaction.
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(sql)
             .bind(status.as_str())
             .bind(bigint(total)?)
@@ -215,8 +253,12 @@ impl OrderStore {
             .bind(now())
             .bind(id)
             .bind(refund_error)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        if status == OrderStatus::Cancelled {
+            Self::restock(&mut tx, id).await?;
+        }
+        tx.commit().await?;
         if done.rows_affected() > 0 {
             return Ok(true);
         }
@@ -239,6 +281,7 @@ impl OrderStore {
     /// Marks an order void: its payment was refunded because the order could not be completed.
     /// A completed order is never voided (its goods went out; an operator decides).
     pub async fn void(&self, id: i64, refund_ref: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE orders SET status = 'cancelled', refund_ref = COALESCE(refund_ref, $1), updated_at = $2 \
              WHERE id = $3 AND status IN ('pending', 'processing', 'cancelled') \
@@ -247,8 +290,10 @@ impl OrderStore {
         .bind(refund_ref)
         .bind(now())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        Self::restock(&mut tx, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 

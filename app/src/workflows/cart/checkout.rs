@@ -68,6 +68,11 @@ impl CartWorkflow {
         match payment.status {
             PaymentStatus::Succeeded => Self::paid(ctx, payment.intent).await,
             _ => {
+                // A declined card is tried again, usually at once: its units stay held. A
+                // payment the shopper left unfinished gives them back.
+                if payment.status == PaymentStatus::Canceled && ctx.state(|s| s.holds_stock()) {
+                    Self::release_all(ctx).await;
+                }
                 let reason = payment
                     .failure
                     .unwrap_or_else(|| "the payment was not completed".into());

@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 pub const WORKFLOW_TYPE: &str = "CartWorkflow";
 
 // No patch markers: 0.1.0 is the first release, and every change made before it is on the
-// one path (docs: "Changing the workflow"). Patch only what changes after a release.
+// one path (docs: "Changing the workflow"). Carts of 0.1.0 are told apart by their input
+// (`CartInput::catalogue`), not by a marker.
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartTiming {
@@ -36,6 +37,13 @@ pub struct CartTiming {
     /// left for an operator and the reconciler.
     #[serde(default = "crate::workflows::options::default_refund_attempts")]
     pub refund_attempts: u32,
+    /// How long a cart's lines hold their units after its last change (`SHOP_RESERVATION_TTL`).
+    #[serde(default = "default_reservation_ttl")]
+    pub reservation_ttl: Duration,
+}
+
+fn default_reservation_ttl() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 fn default_payment_check_after() -> Duration {
@@ -66,6 +74,7 @@ impl CartTiming {
             payment_check_after: default_payment_check_after(),
             payment_wait: default_payment_wait(),
             refund_attempts: crate::workflows::options::default_refund_attempts(),
+            reservation_ttl: default_reservation_ttl(),
         }
     }
 }
@@ -73,7 +82,15 @@ impl CartTiming {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartInput {
     pub id: CartId,
-    pub catalogue: Catalogue,
+    /// Only carts started by 0.1.0 have one: the catalogue of their day, which they price their
+    /// lines from (holding no stock) for the rest of their life. Carts since ask the shop's
+    /// database, through activities, for prices and stock. Decided at the start, by the input
+    /// already in history, so it needs no patch marker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<Catalogue>,
+    /// ISO 4217, lower case: what the cart is charged in.
+    #[serde(default = "default_currency")]
+    pub currency: String,
     pub limits: Limits,
     pub timing: CartTiming,
     /// Continue-as-new after this many accepted messages in one run, besides whenever the server
@@ -83,12 +100,19 @@ pub struct CartInput {
     pub carried: Option<Carried>,
 }
 
+fn default_currency() -> String {
+    "usd".into()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Carried {
     pub cart: Cart,
     pub last_change_at: Option<SystemTime>,
     pub next_stage: u32,
     pub runs: u32,
+    /// The lines' reservations lapsed since the last change (the timer need not release them).
+    #[serde(default)]
+    pub reservation_lapsed: bool,
 }
 
 /// What the workflow returns when the cart's life ends: checked out, or expired.

@@ -14,16 +14,18 @@
 //! - `order`: the paid checkout recorded as an order, or refunded.
 //! - `schedule`: when the inactivity timer is due, a pure function.
 //! - `state`: bookkeeping the handlers and the loop share.
+//! - `stock`: prices and stock, held in the shop's database (carts since 0.1.0).
 mod checkout;
 mod input;
 mod order;
 mod run;
 mod schedule;
 mod state;
+mod stock;
 
 pub use input::*;
 
-use crate::cart::{Cart, CartError, CartStatus, CartView, EmailChange, ItemChange};
+use crate::cart::{Cart, CartStatus, CartView, EmailChange, ItemChange};
 use crate::domain::Fingerprinted;
 use crate::domain::{CheckoutRequest, PaymentEvent};
 use crate::workflows::failure::{Rejection, reject};
@@ -66,6 +68,23 @@ pub struct CartWorkflow {
     /// the handler; a replay rebuilds it from the message's header), so the payment and the
     /// order show up in the trace of the request that asked for them, not the cart's first.
     checkout_trace: Option<opentelemetry::Context>,
+    /// A change that holds stock is under way (see `stock::in_stock_turn`).
+    stock_busy: bool,
+    /// The lines' reservations lapsed, and no change since held them again.
+    reservation_lapsed: bool,
+    /// The original shop's signals, for the main loop to apply when the cart holds stock: a
+    /// signal handler cannot wait for an activity (an add's reservation, a checkout's prices).
+    signalled: std::collections::VecDeque<Signalled>,
+}
+
+/// A signal waiting for the main loop (every signal of a cart that holds stock waits, so they
+/// apply in the order they came).
+#[derive(Debug, Clone)]
+enum Signalled {
+    Add(ItemChange),
+    Remove(ItemChange),
+    Email(EmailChange),
+    Checkout(CheckoutRequest),
 }
 
 #[workflow_methods]
@@ -73,9 +92,9 @@ impl CartWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: CartInput) -> Self {
         let carried = input.carried.clone();
-        let (cart, last_change_at, next_stage, runs) = match carried {
-            Some(c) => (c.cart, c.last_change_at, c.next_stage, c.runs + 1),
-            None => (Cart::default(), None, 0, 1),
+        let (cart, last_change_at, next_stage, runs, reservation_lapsed) = match carried {
+            Some(c) => (c.cart, c.last_change_at, c.next_stage, c.runs + 1, c.reservation_lapsed),
+            None => (Cart::default(), None, 0, 1, false),
         };
         Self {
             input,
@@ -92,6 +111,9 @@ impl CartWorkflow {
             events_received: 0,
             stray_payments: vec![],
             checkout_trace: None,
+            stock_busy: false,
+            reservation_lapsed,
+            signalled: Default::default(),
         }
     }
 
@@ -110,20 +132,32 @@ impl CartWorkflow {
         _ctx: &WorkflowContextView,
         change: &Fingerprinted<ItemChange>,
     ) -> Result<(), Rejection> {
-        self.cart
-            .check_add(&self.input.catalogue, self.input.limits, &change.value)
-            .map(|_| ())
-            .map_err(reject)
+        match &self.input.catalogue {
+            Some(catalogue) => self
+                .cart
+                .check_add(catalogue, self.input.limits, &change.value)
+                .map(|_| ()),
+            None => self.cart.check_quantity(self.input.limits, &change.value).map(|_| ()),
+        }
+        .map_err(reject)
     }
 
     #[update(name = "add_item")]
-    pub fn add_item(
-        &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
+    pub async fn add_item(
+        ctx: &mut WorkflowContext<Self>,
         change: Fingerprinted<ItemChange>,
     ) -> Result<Fingerprinted<CartView>, Rejection> {
-        let result = self.cart.add(&self.input.catalogue, self.input.limits, &change.value);
-        Ok(change.reply(self.accepted(ctx, result)?))
+        if ctx.state(|s| s.holds_stock()) {
+            let view = Self::add_held(ctx, &change.value).await?;
+            return Ok(change.reply(view));
+        }
+        let now = ctx.workflow_time();
+        let view = ctx.state_mut(|s| {
+            let catalogue = s.input.catalogue.as_ref().expect("a cart of 0.1.0");
+            let result = s.cart.add(catalogue, s.input.limits, &change.value);
+            s.accepted_at(now, result)
+        })?;
+        Ok(change.reply(view))
     }
 
     #[update_validator(remove_item)]
@@ -136,13 +170,20 @@ impl CartWorkflow {
     }
 
     #[update(name = "remove_item")]
-    pub fn remove_item(
-        &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
+    pub async fn remove_item(
+        ctx: &mut WorkflowContext<Self>,
         change: Fingerprinted<ItemChange>,
     ) -> Result<Fingerprinted<CartView>, Rejection> {
-        let result = self.cart.remove(&change.value);
-        Ok(change.reply(self.accepted(ctx, result)?))
+        if ctx.state(|s| s.holds_stock()) {
+            let view = Self::remove_held(ctx, &change.value).await?;
+            return Ok(change.reply(view));
+        }
+        let now = ctx.workflow_time();
+        let view = ctx.state_mut(|s| {
+            let result = s.cart.remove(&change.value);
+            s.accepted_at(now, result)
+        })?;
+        Ok(change.reply(view))
     }
 
     #[update_validator(set_email)]
@@ -189,15 +230,20 @@ impl CartWorkflow {
         if ctx.state(|s| s.awaits_shopper()) {
             return Ok(req.reply(ctx.state(|s| s.view())));
         }
-        let now = ctx.workflow_time();
-        let attempt = ctx
-            .state_mut(|s| {
-                let attempt = s.cart.begin_checkout(req.value.email_change().as_ref())?;
-                s.begin_payment(&req.value);
-                s.mark_changed(now);
-                Ok::<_, CartError>(attempt)
+        let attempt = if ctx.state(|s| s.holds_stock()) {
+            // Priced and held in the same turn as the checkout starts, so no add slips between.
+            Self::in_stock_turn(ctx, async |ctx| {
+                Self::price_and_hold(ctx, &req.value).await?;
+                let now = ctx.workflow_time();
+                ctx.state_mut(|s| s.start_checkout(&req.value, now))
             })
-            .map_err(reject)?;
+            .await
+            .map_err(|e| -> Rejection { e.to_string().into() })?
+        } else {
+            let now = ctx.workflow_time();
+            ctx.state_mut(|s| s.start_checkout(&req.value, now))
+        }
+        .map_err(reject)?;
         // Answer once the outcome is known, or once the shopper has to act (card, 3-D Secure).
         ctx.wait_condition(|s| {
             s.cart.checkout_attempts != attempt || s.cart.status != CartStatus::CheckingOut || s.awaits_shopper()
@@ -210,30 +256,52 @@ impl CartWorkflow {
 
     #[signal(name = "ADD_TO_CART_CHANNEL")]
     pub fn add_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
-        let result = parse::<ItemChange>(raw).and_then(|c| {
-            self.cart
-                .add(&self.input.catalogue, self.input.limits, &c)
-                .map_err(|e| e.to_string())
-        });
+        let change = match parse::<ItemChange>(raw) {
+            Ok(change) => change,
+            Err(e) => return self.signalled(ctx, "ADD_TO_CART_CHANNEL", Err(e)),
+        };
+        let result = match &self.input.catalogue {
+            Some(catalogue) => self
+                .cart
+                .add(catalogue, self.input.limits, &change)
+                .map_err(|e| e.to_string()),
+            None => return self.signalled.push_back(Signalled::Add(change)),
+        };
         self.signalled(ctx, "ADD_TO_CART_CHANNEL", result);
     }
 
     #[signal(name = "REMOVE_FROM_CART_CHANNEL")]
     pub fn remove_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
-        let result = parse::<ItemChange>(raw).and_then(|c| self.cart.remove(&c).map_err(|e| e.to_string()));
-        self.signalled(ctx, "REMOVE_FROM_CART_CHANNEL", result);
+        let result = parse::<ItemChange>(raw).and_then(|c| {
+            if self.holds_stock() {
+                self.signalled.push_back(Signalled::Remove(c));
+                return Ok(None);
+            }
+            self.cart.remove(&c).map(Some).map_err(|e| e.to_string())
+        });
+        self.signalled_now(ctx, "REMOVE_FROM_CART_CHANNEL", result);
     }
 
     #[signal(name = "UPDATE_EMAIL_CHANNEL")]
     pub fn email_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
-        let result = parse::<EmailChange>(raw).and_then(|c| self.cart.set_email(&c).map_err(|e| e.to_string()));
-        self.signalled(ctx, "UPDATE_EMAIL_CHANNEL", result);
+        let result = parse::<EmailChange>(raw).and_then(|c| {
+            if self.holds_stock() {
+                self.signalled.push_back(Signalled::Email(c));
+                return Ok(None);
+            }
+            self.cart.set_email(&c).map(Some).map_err(|e| e.to_string())
+        });
+        self.signalled_now(ctx, "UPDATE_EMAIL_CHANNEL", result);
     }
 
     #[signal(name = "CHECKOUT_CHANNEL")]
     pub fn checkout_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, raw: serde_json::Value) {
         // The original sends `{"Email": ".."}`; accept a bare or null payload too.
         let req = parse::<CheckoutRequest>(raw).unwrap_or_default();
+        if self.holds_stock() {
+            self.signalled.push_back(Signalled::Checkout(req));
+            return;
+        }
         let result = self
             .cart
             .begin_checkout(req.email_change().as_ref())

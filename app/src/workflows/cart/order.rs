@@ -14,7 +14,7 @@ impl CartWorkflow {
         let place = ctx.state(|s| PlaceOrder {
             cart: s.view(),
             payment_ref: payment_ref.to_owned(),
-            currency: s.input.catalogue.currency.clone(),
+            currency: s.input.currency.clone(),
         });
         let opts = ctx.state(|s| order_options(&s.input.timing));
         match ctx.execute_activity(ShopActivities::place_order, place, opts).await {
@@ -63,6 +63,9 @@ impl CartWorkflow {
                 };
                 let opts = ctx.state(|s| retry_forever(s.input.timing.activity_timeout));
                 ctx.execute_activity(ShopActivities::void_order, void, opts).await?;
+                if ctx.state(|s| s.holds_stock()) {
+                    Self::release_all(ctx).await;
+                }
                 Self::count(ctx, "refunded");
                 // The database's words stay in the log; the shopper gets a short sentence.
                 ctx.state_mut(|s| {

@@ -1,9 +1,10 @@
 //! The cart's main loop: publish a new status, pay when a checkout asks, continue as new when
 //! the history grows, and otherwise wait for the inactivity timer or a change that needs it.
 use super::schedule::Due;
-use super::{CartOutcome, CartWorkflow};
+use super::{CartOutcome, CartWorkflow, Signalled};
 use crate::activities::{CartEmailKind, ReconcileActivities, ShopActivities};
 use crate::cart::CartStatus;
+use crate::workflows::failure::Rejection;
 use crate::workflows::options::{email_options, stray_options};
 use crate::workflows::wait::{Woken, timer_or_change};
 use opentelemetry::trace::FutureExt as _;
@@ -19,6 +20,7 @@ impl CartWorkflow {
         }
         loop {
             Self::hand_over_strays(ctx).await;
+            Self::apply_signalled(ctx).await?;
             // Every status change comes round here, the last one included: the wait below
             // wakes on one. The counts, total and last change ride along.
             Self::publish_status(ctx);
@@ -61,6 +63,7 @@ impl CartWorkflow {
                     || s.wants_continue_as_new()
                     || !s.cart.status.is_open()
                     || !s.stray_payments.is_empty()
+                    || !s.signalled.is_empty()
                     || suggested.continue_as_new_suggested()
             })
             .await?;
@@ -70,6 +73,7 @@ impl CartWorkflow {
                 Woken::Changed => {}
                 Woken::Fired if ctx.state(|s| s.changes != changes) => Self::publish_counts(ctx),
                 Woken::Fired => match due {
+                    Due::Lapse => Self::lapse(ctx, changes).await?,
                     Due::Reminder(stage) => {
                         Self::publish_counts(ctx);
                         Self::remind(ctx, stage).await
@@ -78,11 +82,56 @@ impl CartWorkflow {
                         if !ctx.is_replaying() {
                             crate::metrics::cart_expired();
                         }
-                        ctx.state_mut(|s| s.cart.status = CartStatus::Expired)
+                        Self::expire(ctx).await?;
                     }
                 },
             }
         }
+    }
+
+    /// The cart's life ends; whatever stock it held goes back first, in its turn, so an add
+    /// arriving meanwhile finds the cart expired rather than holding units nobody releases.
+    async fn expire(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        if !ctx.state(|s| s.holds_stock()) {
+            ctx.state_mut(|s| s.cart.status = CartStatus::Expired);
+            return Ok(());
+        }
+        Self::in_stock_turn(ctx, async |ctx| {
+            Self::release_all(ctx).await;
+            ctx.state_mut(|s| s.cart.status = CartStatus::Expired);
+        })
+        .await
+    }
+
+    /// The original shop's adds and checkouts, which need the shop's database: applied here,
+    /// as the updates are, a refusal logged and dropped as for any signal.
+    async fn apply_signalled(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        while let Some(signal) = ctx.state_mut(|s| s.signalled.pop_front()) {
+            let refused = match signal {
+                Signalled::Add(change) => Self::add_held(ctx, &change).await.err(),
+                Signalled::Remove(change) => Self::remove_held(ctx, &change).await.err(),
+                Signalled::Email(change) => {
+                    let now = ctx.workflow_time();
+                    ctx.state_mut(|s| s.cart.set_email(&change).map(|()| s.mark_changed(now)))
+                        .err()
+                        .map(|e| -> Rejection { e.to_string().into() })
+                }
+                Signalled::Checkout(req) => Self::in_stock_turn(ctx, async |ctx| {
+                    Self::price_and_hold(ctx, &req).await?;
+                    let now = ctx.workflow_time();
+                    ctx.state_mut(|s| s.start_checkout(&req, now)).map(|_| ())
+                })
+                .await?
+                .err()
+                .map(|e| -> Rejection { e.to_string().into() }),
+            };
+            if let Some(reason) = refused
+                && !ctx.is_replaying()
+            {
+                tracing::warn!(cart = %ctx.state(|s| s.input.id.tag()), %reason, "signal ignored");
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn remind(ctx: &mut WorkflowContext<Self>, stage: u32) {

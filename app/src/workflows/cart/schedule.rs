@@ -6,8 +6,15 @@ use std::time::{Duration, SystemTime};
 /// What the inactivity timer is due for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Due {
+    /// The lines' stock reservations lapse.
+    Lapse,
     Reminder(u32),
     Expiry,
+}
+
+/// The reservations' lapse at `lapse_at` if it comes before `due`.
+pub(super) fn sooner_lapse(due: (Due, SystemTime), lapse_at: SystemTime) -> (Due, SystemTime) {
+    if lapse_at < due.1 { (Due::Lapse, lapse_at) } else { due }
 }
 
 /// The reminder stage `next_stage` if it comes before expiry, otherwise expiry. Stages are
@@ -75,6 +82,7 @@ mod tests {
                     prop_assert!(!stage_at);
                     prop_assert_eq!(when, expiry);
                 }
+                Due::Lapse => prop_assert!(false, "next_due never answers a lapse"),
             }
         }
 

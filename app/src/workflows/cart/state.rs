@@ -1,7 +1,7 @@
 //! The cart workflow's bookkeeping between messages: the view it answers with, what a change
 //! marks, the search attributes it would publish, the hand-over to the next run, the emails and
 //! payment requests it builds.
-use super::schedule::{Due, next_due};
+use super::schedule::{Due, next_due, sooner_lapse};
 use super::{Carried, CartInput, CartWorkflow};
 use crate::activities::{CartEmail, CartEmailKind, ChargeRequest};
 use crate::cart::{CartError, CartStatus, CartView};
@@ -98,9 +98,46 @@ impl CartWorkflow {
         ctx: &SyncWorkflowContext<Self>,
         result: Result<(), CartError>,
     ) -> Result<CartView, Rejection> {
+        self.accepted_at(ctx.workflow_time(), result)
+    }
+
+    pub(super) fn accepted_at(
+        &mut self,
+        now: Option<SystemTime>,
+        result: Result<(), CartError>,
+    ) -> Result<CartView, Rejection> {
         result.map_err(reject)?;
-        self.mark_changed(ctx.workflow_time());
+        self.mark_changed(now);
         Ok(self.view())
+    }
+
+    /// Moves to `checking_out` for this request; answers the attempt number.
+    pub(super) fn start_checkout(&mut self, req: &CheckoutRequest, now: Option<SystemTime>) -> Result<u32, CartError> {
+        let attempt = self.cart.begin_checkout(req.email_change().as_ref())?;
+        self.begin_payment(req);
+        self.mark_changed(now);
+        Ok(attempt)
+    }
+
+    /// The product's line no longer holds its units (released, or never got them).
+    pub(super) fn unreserve_line(&mut self, product_id: crate::domain::ProductId) {
+        if let Some(line) = self.cart.lines.iter_mut().find(|l| l.product_id == product_id) {
+            line.reserved = false;
+        }
+    }
+
+    /// A signal applied at once (`Some`) or queued for the main loop (`None`), or refused.
+    pub(super) fn signalled_now(
+        &mut self,
+        ctx: &SyncWorkflowContext<Self>,
+        name: &str,
+        result: Result<Option<()>, String>,
+    ) {
+        match result {
+            Ok(None) => {}
+            Ok(Some(())) => self.signalled(ctx, name, Ok(())),
+            Err(e) => self.signalled(ctx, name, Err(e)),
+        }
     }
 
     pub(super) fn signalled(&mut self, ctx: &SyncWorkflowContext<Self>, name: &str, result: Result<(), String>) {
@@ -129,15 +166,22 @@ impl CartWorkflow {
                 last_change_at: self.last_change_at,
                 next_stage: self.next_stage,
                 runs: self.runs,
+                reservation_lapsed: self.reservation_lapsed,
             }),
             ..self.input.clone()
         }
     }
 
-    /// The next thing the inactivity timer waits for and when it is due.
+    /// The next thing the inactivity timer waits for and when it is due: for a cart that
+    /// holds stock, the reservations' lapse comes first (whether or not a line holds any yet,
+    /// so the first change never has to bring the timer forward).
     pub(super) fn next_due(&self) -> (Due, SystemTime) {
         let since = self.last_change_at.unwrap_or(SystemTime::UNIX_EPOCH);
-        next_due(&self.input.timing, since, self.next_stage)
+        let due = next_due(&self.input.timing, since, self.next_stage);
+        if !self.holds_stock() || self.reservation_lapsed {
+            return due;
+        }
+        sooner_lapse(due, since + self.input.timing.reservation_ttl)
     }
 
     /// A reminder or confirmation for this cart, if there is someone to send it to and,
@@ -159,7 +203,7 @@ impl CartWorkflow {
             cart_id: self.input.id.clone(),
             attempt: self.cart.checkout_attempts,
             amount_cents: self.cart.total(),
-            currency: self.input.catalogue.currency.clone(),
+            currency: self.input.currency.clone(),
             email: self
                 .cart
                 .email

@@ -1,10 +1,26 @@
-//! The products a shop sells. A JSON file the operator can replace (`SHOP_CATALOGUE_FILE`);
-//! the original shop's four phones are embedded as the default.
+//! The products a shop sells and their stock, in the shop's database (`products`, with the
+//! carts' `reservations`; see [`crate::orders::OrderStore`]'s catalogue and stock methods).
+//! A JSON file (`SHOP_CATALOGUE_FILE`, or the original shop's four phones, embedded) seeds an
+//! empty database; from then on operators change products through the gateway's admin routes.
+//!
+//! # Layout
+//! - this file: [`Product`], and the seed file ([`Catalogue`]).
+//! - `draft`: an operator's product, parsed and checked field by field.
+//! - `cache`: the gateway's briefly cached copy of the active products.
+mod cache;
+mod draft;
+
+pub use cache::CatalogueCache;
+pub use draft::{DraftError, ProductDraft};
+
 use crate::domain::{Cents, ProductId};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// A product as the database holds it. The fields after `price_cents` have defaults because
+/// carts of 0.1.0 carry a copy of the catalogue of their day in their input, without them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub id: ProductId,
     pub name: String,
@@ -13,10 +29,33 @@ pub struct Product {
     #[serde(default)]
     pub image: String,
     pub price_cents: Cents,
+    /// The stock-keeping unit; a seed file may leave it out (`P-<id>`).
+    #[serde(default)]
+    pub sku: String,
+    /// Inactive products are not listed, not added to carts, and stop a checkout.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Units on hand; `None`: not tracked, always available.
+    #[serde(default)]
+    pub stock: Option<u32>,
+    /// Units open carts hold (tracked or not).
+    #[serde(default)]
+    pub reserved: u32,
 }
 
-/// A cart workflow receives the catalogue in its input so its validators can price lines
-/// deterministically; a price change therefore reaches new carts, never half of an open one.
+fn yes() -> bool {
+    true
+}
+
+impl Product {
+    /// Units that can still be reserved; `None` when stock is not tracked.
+    pub fn available(&self) -> Option<u32> {
+        self.stock.map(|on_hand| on_hand.saturating_sub(self.reserved))
+    }
+}
+
+/// The seed file: the currency and the first products. Carts of 0.1.0 received it in their
+/// input (their validators priced lines from it); carts since hold only their lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalogue {
     /// ISO 4217, lower case, as Stripe wants it.
@@ -24,7 +63,7 @@ pub struct Catalogue {
     pub products: Vec<Product>,
 }
 
-const DEFAULT: &str = include_str!("../catalogue.json");
+const DEFAULT: &str = include_str!("../../catalogue.json");
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
@@ -53,7 +92,14 @@ impl Catalogue {
             path: path.to_owned(),
             reason,
         };
-        let c: Catalogue = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut c: Catalogue = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        for p in &mut c.products {
+            if p.sku.is_empty() {
+                p.sku = format!("P-{}", p.id);
+            }
+            p.reserved = 0;
+            ProductDraft::check(p).map_err(|e| invalid(format!("product {}: {e}", p.id)))?;
+        }
         if c.products.is_empty() {
             return Err(invalid("it lists no products".into()));
         }
@@ -61,6 +107,11 @@ impl Catalogue {
         ids.sort_unstable();
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return Err(invalid("two products share an id".into()));
+        }
+        let mut skus: Vec<_> = c.products.iter().map(|p| p.sku.as_str()).collect();
+        skus.sort_unstable();
+        if skus.windows(2).any(|w| w[0] == w[1]) {
+            return Err(invalid("two products share a sku".into()));
         }
         if c.currency.len() != 3 || !c.currency.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(invalid(format!(
