@@ -1,8 +1,8 @@
 //! Replay: histories of the main paths are committed under tests/histories and replayed against
 //! the current workflow code, so a change that breaks running carts fails CI (TMPRL1100).
-//! `SHOP_RECORD_HISTORIES=1` rewrites them from a live run. Since 0.1.0, the first release,
-//! a change that alters the history of a running cart is patched (`ctx.patched`) and the
-//! histories from before it stay here beside the new ones (docs: "Changing the workflow").
+//! `tests/histories/<release>/` holds what carts of that release wrote (0.1.0's, which carry
+//! their catalogue and hold no stock); the files at the top are the current code's, which
+//! `SHOP_RECORD_HISTORIES=1` rewrites from a live run (docs: "Changing the workflow").
 use crate::helpers::{TestApp, eventually, guest_order, workspace_root};
 use app::cart::CartStatus;
 use app::cart_client::CompatSignal;
@@ -31,14 +31,35 @@ fn histories_dir() -> std::path::PathBuf {
     workspace_root().join("tests/histories")
 }
 
+/// Every committed history, the releases' and the current code's.
+fn committed_histories() -> Vec<std::path::PathBuf> {
+    let mut files = vec![];
+    let mut dirs = vec![histories_dir()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn committed_histories_replay_against_the_current_code() {
-    let mut files: Vec<_> = std::fs::read_dir(histories_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 5, "expected the committed histories, found {files:?}");
+    let files = committed_histories();
+    let released = files
+        .iter()
+        .filter(|f| f.parent() != Some(histories_dir().as_path()))
+        .count();
+    assert!(
+        released >= 10 && files.len() - released >= 10,
+        "expected 0.1.0's histories and the current code's, found {files:?}"
+    );
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let history = WorkflowHistory::from_json(&std::fs::read(&file).unwrap()).unwrap();
@@ -198,6 +219,43 @@ async fn live_histories_of_the_main_paths_replay() {
     app.add(&id, 2, 1).await.unwrap();
     // The current run is the continued one: its history starts from the carried state.
     recorded.push(("continued_as_new", app.history_json(&id).await));
+
+    // A price that rose since the add stops the checkout; the shopper accepts the new total.
+    let id = app.new_cart().await;
+    app.add(&id, 3, 1).await.unwrap();
+    app.set_email(&id, "prices@example.com").await.unwrap();
+    let mut dearer = app.orders.store.product(3).await.unwrap().unwrap();
+    dearer.price_cents = app::domain::Cents(dearer.price_cents.0 + 100);
+    app.orders.store.put_product(&dearer).await.unwrap();
+    let refused = app.checkout(&id, None).await.unwrap_err();
+    assert!(
+        matches!(&refused, app::cart_client::CartsError::Refused(r) if r.code == app::codes::Code::PriceChanged),
+        "{refused:?}"
+    );
+    let accept = app::domain::CheckoutRequest {
+        accept_total_cents: Some(dearer.price_cents.0),
+        ..Default::default()
+    };
+    let paid = app
+        .carts
+        .checkout(&id, accept, None, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(paid.map(|c| c.status), Some(CartStatus::CheckedOut));
+    recorded.push(("price_changed_then_accepted", app.history_json(&id).await));
+
+    // A reservation that lapses on the timer, held again at checkout.
+    let mut input = app.input();
+    input.timing.reservation_ttl = Duration::from_millis(500);
+    let id = app.start_cart(input).await;
+    app.add(&id, 2, 1).await.unwrap();
+    eventually("the reservation to lapse", Duration::from_secs(10), || async {
+        (!app.get(&id).await.lines[0].reserved).then_some(())
+    })
+    .await;
+    app.set_email(&id, "lapse@example.com").await.unwrap();
+    assert_eq!(app.checkout(&id, None).await.unwrap().status, CartStatus::CheckedOut);
+    recorded.push(("reservation_lapsed_then_paid", app.history_json(&id).await));
 
     let save = std::env::var("SHOP_RECORD_HISTORIES").is_ok_and(|v| v == "1");
     for (name, json) in recorded {
