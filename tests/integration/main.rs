@@ -31,5 +31,6 @@ mod scale_out;
 mod starter;
 mod stock;
 mod storefront;
+mod storefront_stock;
 mod traces;
 mod webapp;

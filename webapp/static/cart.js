@@ -83,10 +83,11 @@ function clearMessages() {
 /** Shows an API error next to the control that caused it, using the error's `field` when it names one. */
 function fail(r, ctx = {}) {
   const field = String(r.data?.error?.field ?? '').toLowerCase().replace(/_/g, '');
+  const text = r.data?.error?.code === 'out_of_stock' ? stockMessage(r) : msgOf(r);
   let el = ctx.msg;
   if (field === 'email') el = $('#email-msg');
   else if ((field === 'productid' || field === 'quantity') && ctx.card) el = $('.msg', ctx.card);
-  if (el) el.textContent = msgOf(r); else showBanner(msgOf(r));
+  if (el) el.textContent = text; else showBanner(text);
 }
 /** Wraps a user action: busy state on its button and <body>, and one place that reports network errors. */
 async function run(btn, fn) {
@@ -198,18 +199,37 @@ function renderProducts() {
         h('h3', { id: `name-${p.id}` }, p.name),
         h('p', { class: 'desc' }, p.description),
         h('p', { class: 'price' }, priceOf(p)),
+        stockNote(p),
         h('div', { class: 'row' },
           h('label', { for: `qty-${p.id}`, class: 'sr-only' }, `Quantity of ${p.name}`),
           h('input', { id: `qty-${p.id}`, class: 'qty', type: 'number', min: 1, max: 99, step: 1, value: 1, inputmode: 'numeric' }),
-          h('button', { type: 'button', class: 'add', 'aria-describedby': `name-${p.id}` }, 'Add to cart')),
+          addButton(p)),
         h('p', { class: 'msg', 'aria-live': 'polite' })));
   }));
+}
+// Few left, or none: the shop says so (`low_stock` is the number left when it is small).
+function stockNote(p) {
+  if (p.in_stock === false) return h('p', { class: 'stock out' }, 'Sold out');
+  if (p.low_stock != null) return h('p', { class: 'stock' }, `Only ${p.low_stock} left`);
+  return null;
+}
+function addButton(p) {
+  const attrs = { type: 'button', class: 'add', 'aria-describedby': `name-${p.id}` };
+  if (p.in_stock === false) attrs.disabled = '';
+  return h('button', attrs, 'Add to cart');
+}
+/** The shop's answer when a product ran short: how many can be had, in plain words. */
+function stockMessage(r) {
+  const left = r.data?.error?.left;
+  if (left === 0) return 'Sorry, this is sold out right now.';
+  if (Number.isInteger(left)) return `Only ${left} left: your cart can hold at most ${left}.`;
+  return msgOf(r);
 }
 // Receipt rows use a different class and attribute so `li.line[data-product-id]` only ever matches the live cart.
 function lineItem(l, removable) {
   return h('li', removable ? { class: 'line', 'data-product-id': l.product_id } : { class: 'rline', 'data-receipt-product-id': l.product_id },
     h('strong', {}, l.name), h('span', {}, l.line_total),
-    h('span', { class: 'meta' }, `${l.quantity} × ${l.unit_price}`),
+    h('span', { class: 'meta' }, `${l.quantity} × ${l.unit_price}`, removable && l.reserved === false ? h('span', { class: 'unheld' }, ' · no longer held for you') : null),
     removable ? h('button', { type: 'button', class: 'remove link', 'aria-label': `Remove ${l.name} from cart` }, 'Remove') : h('span'));
 }
 function renderCart() {

@@ -36,13 +36,15 @@ function saveEmail(btn) {
  * Checks out: the server makes the PaymentIntent and answers 202 with its client secret, Stripe.js confirms it
  * with the card (running 3-D Secure if the bank asks), and the outcome is the server's, read by polling the cart.
  */
-function checkout(btn) {
+function checkout(btn, acceptTotal) {
   clearMessages();
+  hidePrices();
   if (!pay.card) { $('#checkout-msg').textContent = 'Card payments are not available right now.'; return; }
   if (!pay.complete) { $('#card-msg').textContent = 'Enter your card number, expiry date and security code.'; pay.card.focus(); return; }
   const body = { confirm: 'client' };
   const email = $('#email').value.trim();
   if (email) body.Email = email;
+  if (acceptTotal != null) body.accept_total_cents = acceptTotal;
   state.decline = null;
   return run(btn, async () => {
     const r = await cartCall('checkout', body);
@@ -60,9 +62,26 @@ function checkout(btn) {
     }
     if (r.status === 202 && r.data?.client_secret) return payInBrowser(r.data.client_secret);
     if (r.status === 202 || (r.status === 409 && state.cart?.status === 'checking_out')) return awaitOutcome(state.cartId);
+    if (r.data?.error?.code === 'price_changed') return showPrices(r.data.error);
     fail(r, { msg: $('#checkout-msg') });
   });
 }
+/**
+ * Prices changed since the lines were added: nothing was charged. Show each change and both totals; the shopper
+ * pays the new total only by saying so (the server charges it only if it is still the total).
+ */
+function showPrices(err) {
+  const nameOf = (id) => state.cart?.lines.find((l) => l.product_id === id)?.name ?? `Product ${id}`;
+  $('#price-list').replaceChildren(...(err.changes ?? []).map((c) => h('li', {},
+    h('strong', {}, nameOf(c.product_id)), ' ',
+    c.new_price_cents == null ? 'is no longer sold' : `${money(c.old_price_cents)} → ${money(c.new_price_cents)}`)));
+  $('#price-old-total').textContent = state.cart?.total ?? '';
+  $('#price-new-total').textContent = money(err.total_cents);
+  $('#accept-prices').dataset.total = err.total_cents;
+  $('#prices').hidden = false;
+  $('#prices').focus();
+}
+function hidePrices() { $('#prices').hidden = true; }
 async function payInBrowser(secret) {
   if (state.cart) state.cart = { ...state.cart, status: 'checking_out' }; // locked on the server now
   renderCart();
@@ -113,6 +132,8 @@ $('#cart-lines').addEventListener('click', (e) => {
 });
 $('#email-form').addEventListener('submit', (e) => { e.preventDefault(); saveEmail($('#save-email')); });
 $('#checkout').addEventListener('click', (e) => checkout(e.currentTarget));
+$('#accept-prices').addEventListener('click', (e) => checkout(e.currentTarget, Number(e.currentTarget.dataset.total)));
+$('#keep-prices').addEventListener('click', () => { hidePrices(); $('#checkout').focus(); });
 $('#card-label').addEventListener('click', () => pay.card?.focus());
 $('#new-cart').addEventListener('click', () => { forgetCart(); clearMessages(); renderCart(); $('#products button.add')?.focus(); });
 $('#error-close').addEventListener('click', () => { $('#error').hidden = true; });

@@ -45,7 +45,7 @@ pub enum CartError {
     Locked(CartStatus),
     #[error("the last payment's outcome is being confirmed with the bank; try again shortly")]
     PaymentPending,
-    #[error("only {left} of product {product_id} can be had now")]
+    #[error("not enough in stock: the cart can hold at most {left} of product {product_id} now")]
     OutOfStock { product_id: ProductId, left: u32 },
     /// The total to pay is not the one the shopper saw: a price rose or a product is no
     /// longer sold (or an accepted total is stale). Checking out again with

@@ -1,5 +1,6 @@
 //! Starting real processes and an app around them, with typed helpers for the tests.
 mod app;
+pub mod browser;
 mod process;
 mod proxy;
 
