@@ -4,12 +4,14 @@
 //!
 //! # Layout
 //! - [`domain`]: newtypes input is parsed into at the edge (`CartId`, `Email`, `Quantity`, `Cents`).
-//! - [`catalogue`]: the products and their prices in integer cents, from a replaceable JSON file.
+//! - [`catalogue`]: the products, their prices in integer cents and their stock (in the database,
+//!   seeded from a replaceable JSON file).
 //! - [`cart`]: cart state and the pure rules that change it; shared by validators and handlers.
 //! - [`workflows::cart`]: the cart workflow (updates, compatibility signals, query, the
 //!   abandoned-cart timer, checkout, continue-as-new).
 //! - [`activities`]: the workflow's side effects: charging a card and sending email.
-//! - [`orders`]: order records (SQLite or PostgreSQL via sqlx, embedded migrations) and their status rules.
+//! - [`orders`]: the shop's database (SQLite or PostgreSQL via sqlx, embedded migrations): order
+//!   records and their status rules, products, stock and the carts' reservations.
 //! - [`payments`], [`email`]: the Stripe and mail clients the activities use.
 //! - [`reconcile`]: every succeeded payment ends in one order or a full refund (strays, sweeps).
 //! - [`metrics`]: the shop's counters and payment latency on the worker's Prometheus endpoint.
