@@ -120,8 +120,6 @@ wait_port "Temporal" "$TEMPORAL_PORT"
 wait_port "Stripe emulator" "$STRIPE_PORT"
 
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
-# The server is on this machine: gzip would only cost CPU.
-export SHOP_TEMPORAL_COMPRESSION="${SHOP_TEMPORAL_COMPRESSION:-off}"
 export SHOP_DATA_DIR="$DATA"
 if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   export SHOP_STRIPE_BASE_URL="${SHOP_STRIPE_BASE_URL:-http://127.0.0.1:$STRIPE_PORT}"

@@ -4,7 +4,7 @@
 //! own [`TemporalConfig`] (compression, payload encryption), and the tracing plugin
 //! ([`crate::traces`]).
 use crate::codec::EncryptionCodec;
-use crate::config::TemporalConfig;
+use crate::config::{Compression, TemporalConfig};
 use anyhow::Context;
 use std::time::{Duration, Instant};
 use temporalio_client::envconfig::LoadClientConfigProfileOptions;
@@ -14,7 +14,15 @@ use temporalio_common::data_converters::{DataConverter, DefaultFailureConverter,
 pub async fn connect_from_env(config: &TemporalConfig) -> anyhow::Result<Client> {
     let (mut connection, mut options) = ClientOptions::load_from_config(LoadClientConfigProfileOptions::default())
         .map_err(|e| anyhow::anyhow!("TEMPORAL_ADDRESS / TEMPORAL_* settings are invalid: {e:?}"))?;
-    if !config.compression {
+    let loopback = connection.target.host().is_some_and(|host| match host {
+        url::Host::Domain(name) => name == "localhost",
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    });
+    if matches!(
+        (config.compression, loopback),
+        (Compression::Off, _) | (Compression::Auto, true)
+    ) {
         connection.grpc_compression = GrpcCompression::None;
     }
     if let Some(keys) = &config.payload_keys {

@@ -11,7 +11,7 @@ mod storefront;
 pub use env::{ConfigError, Env};
 pub use gateway::{GatewayConfig, RateLimitConfig, RequestRate, SharedLimitConfig};
 pub use providers::{EmailConfig, OrdersConfig, StripeConfig};
-pub use shop::{ReconcileConfig, ShopConfig, TemporalConfig, WorkerConfig};
+pub use shop::{Compression, ReconcileConfig, ShopConfig, TemporalConfig, WorkerConfig};
 pub use storefront::{EMULATOR_PUBLISHABLE_KEY, STRIPE_JS_URL, StorefrontConfig};
 
 #[cfg(test)]

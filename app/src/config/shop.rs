@@ -100,12 +100,21 @@ impl WorkerConfig {
     }
 }
 
+/// gRPC compression toward Temporal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Off,
+    /// Off toward a server on this host (loopback), where compressing small messages only
+    /// costs CPU; gzip toward any other (Temporal Cloud, a server across a network).
+    Auto,
+}
+
 /// How every shop process talks to Temporal, beyond the SDK's own `TEMPORAL_*` settings.
 #[derive(Debug, Clone)]
 pub struct TemporalConfig {
-    /// gRPC gzip (the SDK's default). `SHOP_TEMPORAL_COMPRESSION=off` saves the CPU of
-    /// compressing small messages toward a server on the same host or network.
-    pub compression: bool,
+    /// `SHOP_TEMPORAL_COMPRESSION`: `auto` (the default), `gzip` or `off`.
+    pub compression: Compression,
     /// `SHOP_PAYLOAD_KEYS=id:base64key[,id:base64key…]` encrypts every payload (see [`crate::codec`]).
     /// Every client and worker of one shop needs the same keys.
     pub payload_keys: Option<PayloadKeys>,
@@ -113,13 +122,14 @@ pub struct TemporalConfig {
 
 impl TemporalConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let compression = match env.get("SHOP_TEMPORAL_COMPRESSION").unwrap_or("gzip") {
-            "gzip" | "on" => true,
-            "off" | "none" => false,
+        let compression = match env.get("SHOP_TEMPORAL_COMPRESSION").unwrap_or("auto") {
+            "auto" => Compression::Auto,
+            "gzip" | "on" => Compression::Gzip,
+            "off" | "none" => Compression::Off,
             other => {
                 return Err(ConfigError {
                     var: "SHOP_TEMPORAL_COMPRESSION",
-                    reason: format!("{other:?} is neither gzip nor off"),
+                    reason: format!("{other:?} is none of auto, gzip and off"),
                 });
             }
         };
