@@ -45,7 +45,11 @@ pub const TEMPORAL: &[Setting] = &[
         "SHOP_PAYLOAD_KEYS",
         "id:base64key[,...]: encrypt every payload (AES-256-GCM)",
     ),
-    s("SHOP_TEMPORAL_COMPRESSION", "auto", "gzip, off, or auto: off toward this host"),
+    s(
+        "SHOP_TEMPORAL_COMPRESSION",
+        "auto",
+        "gzip, off, or auto: off toward this host",
+    ),
 ];
 
 /// What carts are made of; the gateway and the worker must agree.

@@ -101,10 +101,55 @@ impl Shop {
 }
 
 on_both_backends!(
+    holds_are_set_not_added_and_orphans_are_released,
     twenty_carts_race_for_the_last_three_units,
     prices_are_checked_again_at_checkout,
     reservations_lapse_are_released_and_come_back_with_a_refund,
 );
+
+/// The store alone: a hold is set to the units asked for (a retried reserve takes nothing
+/// more), a product short of stock keeps what the cart held, and a hold whose cart no longer
+/// runs (still there long after its lapse) is released by the reconciliation pass's sweep.
+async fn holds_are_set_not_added_and_orphans_are_released(database_url: Option<String>) {
+    use app::orders::Hold;
+    use std::time::SystemTime;
+    let Some(shop) = Shop::open(database_url, fast_timing()).await else {
+        return;
+    };
+    let store = &shop.app.orders.store;
+    assert_eq!(
+        shop.put_product(30, json!({"name": "Lamp", "price_cents": 900, "stock": 5}))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let hold = |quantity| {
+        [Hold {
+            product_id: 30,
+            quantity,
+        }]
+    };
+    let later = SystemTime::now() + Duration::from_secs(600);
+    for _ in 0..2 {
+        let held = store.reserve("cart-a", &hold(3), later).await.unwrap();
+        assert_eq!((held[0].held, held[0].left), (true, Some(5)));
+    }
+    assert_eq!(
+        shop.stock(30).await.reserved,
+        3,
+        "set, not added: a retry takes nothing more"
+    );
+    let short = store.reserve("cart-b", &hold(3), later).await.unwrap();
+    assert_eq!((short[0].held, short[0].left), (false, Some(2)));
+    assert_eq!(store.reservations("cart-b").await.unwrap(), []);
+    let lapsed_long_ago = SystemTime::now() - Duration::from_secs(7200);
+    store.reserve("cart-b", &hold(2), lapsed_long_ago).await.unwrap();
+    assert_eq!(shop.stock(30).await.reserved, 5);
+    let cutoff = SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(store.release_lapsed(cutoff).await.unwrap(), 1, "only the orphan");
+    assert_eq!(store.reservations("cart-a").await.unwrap(), [(30, 3)]);
+    assert_eq!(shop.stock(30).await.reserved, 3);
+}
 
 async fn twenty_carts_race_for_the_last_three_units(database_url: Option<String>) {
     let Some(shop) = Shop::open(database_url, fast_timing()).await else {

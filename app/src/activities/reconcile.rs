@@ -56,6 +56,9 @@ pub(crate) fn report(verdict: &Verdict) {
     }
 }
 
+/// How long past its lapse a stock hold is taken as orphaned.
+const ORPHANED_HOLD: Duration = Duration::from_secs(3600);
+
 #[activities]
 impl ReconcileActivities {
     /// A succeeded payment its cart disowned: refunded unless an order records it.
@@ -81,6 +84,7 @@ impl ReconcileActivities {
     }
 
     /// One pass over the payments created since the last.
+    /// Reconciliation passes also release stock holds left this long past their lapse.
     #[activity(name = "reconcile_sweep")]
     pub async fn reconcile_sweep(
         self: Arc<Self>,
@@ -106,6 +110,14 @@ impl ReconcileActivities {
             unresolved = run.problems.len(),
             "reconciliation pass done"
         );
+        // A cart's own timer releases its stock when the hold lapses; a hold still there an
+        // hour after its lapse belongs to a cart that no longer runs (an operator ended it).
+        let before = std::time::SystemTime::now() - ORPHANED_HOLD;
+        match self.store.release_lapsed(before).await {
+            Ok(0) => {}
+            Ok(carts) => tracing::warn!(carts, "stock held by carts that no longer run released"),
+            Err(e) => tracing::warn!(error = %e, "lapsed stock holds not released; the next pass tries again"),
+        }
         Ok(run)
     }
 }
