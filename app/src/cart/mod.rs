@@ -1,9 +1,11 @@
 //! Cart state and the pure rules that change it. The workflow calls `check_*` from its update
 //! validators (so a bad request never reaches history) and the matching mutation from the handler.
 mod changes;
+mod pricing;
 mod view;
 
 pub use changes::{CartError, EmailChange, ItemChange, PriceChange, Refusal};
+pub use pricing::PriceCheck;
 pub use view::{CartView, LineView, PaymentView};
 
 use crate::catalogue::{Catalogue, Product};
@@ -59,17 +61,6 @@ pub struct Line {
     /// Lines of carts of 0.1.0 hold nothing.
     #[serde(default)]
     pub reserved: bool,
-}
-
-/// What pricing a cart's lines again against the catalogue found.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PriceCheck {
-    /// Every line whose price moved, or whose product is no longer sold.
-    pub changes: Vec<PriceChange>,
-    /// A price rose or a product is gone: the shopper must accept the new total.
-    pub needs_consent: bool,
-    /// The total at today's prices, without the products no longer sold.
-    pub total: Cents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,58 +167,6 @@ impl Cart {
             }),
         }
         self.touched();
-    }
-
-    /// Prices every line again at `price_now` (`None`: no longer sold).
-    pub fn price_check(&self, price_now: impl Fn(ProductId) -> Option<Cents>) -> PriceCheck {
-        let mut check = PriceCheck::default();
-        for line in &self.lines {
-            let now = price_now(line.product_id);
-            if now != Some(line.unit_price_cents) {
-                check.needs_consent |= now.is_none_or(|p| p > line.unit_price_cents);
-                check.changes.push(PriceChange {
-                    product_id: line.product_id,
-                    old_price_cents: line.unit_price_cents,
-                    new_price_cents: now,
-                });
-            }
-            if let Some(price) = now {
-                check.total = Cents(check.total.0 + price.times(line.quantity.get()).0);
-            }
-        }
-        check
-    }
-
-    /// Takes today's prices (what [`Cart::price_check`] found): lines no longer sold go.
-    pub fn apply_prices(&mut self, changes: &[PriceChange]) {
-        for change in changes {
-            match change.new_price_cents {
-                Some(price) => {
-                    if let Some(line) = self.lines.iter_mut().find(|l| l.product_id == change.product_id) {
-                        line.unit_price_cents = price;
-                    }
-                }
-                None => self.lines.retain(|l| l.product_id != change.product_id),
-            }
-        }
-    }
-
-    /// The units each line needs held.
-    pub fn holds(&self) -> Vec<crate::orders::Hold> {
-        self.lines
-            .iter()
-            .map(|l| crate::orders::Hold {
-                product_id: l.product_id,
-                quantity: l.quantity.get(),
-            })
-            .collect()
-    }
-
-    /// Every line's reservation lapsed or was released.
-    pub fn unreserve(&mut self) {
-        for line in &mut self.lines {
-            line.reserved = false;
-        }
     }
 
     pub fn check_remove(&self, change: &ItemChange) -> Result<(), CartError> {
@@ -337,42 +276,6 @@ impl Cart {
     fn touched(&mut self) {
         if self.status == CartStatus::PaymentFailed {
             self.status = CartStatus::Active;
-        }
-    }
-
-    pub fn view(&self, id: &CartId) -> CartView {
-        CartView {
-            id: id.clone(),
-            lines: self
-                .lines
-                .iter()
-                .map(|l| LineView {
-                    product_id: l.product_id,
-                    name: l.name.clone(),
-                    quantity: l.quantity.get(),
-                    unit_price_cents: l.unit_price_cents,
-                    unit_price: l.unit_price_cents.to_string(),
-                    line_total_cents: l.unit_price_cents.times(l.quantity.get()),
-                    line_total: l.unit_price_cents.times(l.quantity.get()).to_string(),
-                    reserved: l.reserved,
-                })
-                .collect(),
-            item_count: self.item_count(),
-            total_cents: self.total(),
-            total: self.total().to_string(),
-            email: self.email.as_ref().map(|e| e.as_str().to_owned()),
-            status: self.status,
-            reminders_sent: self.reminders_sent,
-            checkout_attempts: self.checkout_attempts,
-            payment_ref: self.payment_ref.clone(),
-            payment_error: self.payment_error.clone(),
-            order_id: self.order_id,
-            payment_pending: self.payment_pending(),
-            payment: self.payment.as_ref().map(|p| PaymentView {
-                payment_intent: p.intent.clone(),
-                status: p.status,
-                client_secret: p.client_secret.clone().filter(|_| p.status.awaits_shopper()),
-            }),
         }
     }
 }

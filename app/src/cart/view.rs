@@ -54,3 +54,41 @@ pub struct LineView {
     #[serde(default)]
     pub reserved: bool,
 }
+
+impl super::Cart {
+    pub fn view(&self, id: &CartId) -> CartView {
+        CartView {
+            id: id.clone(),
+            lines: self
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    product_id: l.product_id,
+                    name: l.name.clone(),
+                    quantity: l.quantity.get(),
+                    unit_price_cents: l.unit_price_cents,
+                    unit_price: l.unit_price_cents.to_string(),
+                    line_total_cents: l.unit_price_cents.times(l.quantity.get()),
+                    line_total: l.unit_price_cents.times(l.quantity.get()).to_string(),
+                    reserved: l.reserved,
+                })
+                .collect(),
+            item_count: self.item_count(),
+            total_cents: self.total(),
+            total: self.total().to_string(),
+            email: self.email.as_ref().map(|e| e.as_str().to_owned()),
+            status: self.status,
+            reminders_sent: self.reminders_sent,
+            checkout_attempts: self.checkout_attempts,
+            payment_ref: self.payment_ref.clone(),
+            payment_error: self.payment_error.clone(),
+            order_id: self.order_id,
+            payment_pending: self.payment_pending(),
+            payment: self.payment.as_ref().map(|p| PaymentView {
+                payment_intent: p.intent.clone(),
+                status: p.status,
+                client_secret: p.client_secret.clone().filter(|_| p.status.awaits_shopper()),
+            }),
+        }
+    }
+}
