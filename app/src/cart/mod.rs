@@ -9,7 +9,7 @@ pub use pricing::PriceCheck;
 pub use view::{CartView, LineView, PaymentView};
 
 use crate::catalogue::{Catalogue, Product};
-use crate::domain::{CartId, Cents, Email, Payment, ProductId, Quantity};
+use crate::domain::{Cents, Email, Payment, ProductId, Quantity};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
