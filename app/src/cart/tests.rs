@@ -1,5 +1,6 @@
 use super::*;
 use crate::codes::{Code, Coded};
+use crate::domain::CartId;
 use proptest::prelude::*;
 
 fn catalogue() -> Catalogue {
