@@ -2,14 +2,16 @@
 # Load benchmark: starts a release build of the stack on spare ports (Temporal dev server in
 # memory, or persisted to SQLite with --persisted), drives it with N concurrent shoppers over
 # HTTP, prints the figures, then measures one worker holding --open-carts carts. Stops everything.
-#   scripts/bench.sh [--persisted] [--shoppers 32] [--seconds 30] [--open-carts 10000] [--stack DIR]
+#   scripts/bench.sh [--persisted] [--shoppers 32] [--seconds 30] [--open-carts 10000] [--stack DIR] [--profile]
 # --stack DIR runs the worker and webapp from another build's binary folder (e.g. the previous
 # main's target/release) under the same load generator, to compare the two in one sitting.
+# --profile samples the worker and the webapp with `perf` while the load runs and prints the
+# top entries of each (flat, by symbol; Debian's linux-perf, software clock events).
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
 
-PERSISTED=0; SHOPPERS=32; SECONDS_=30; OPEN=0; STACK=
+PERSISTED=0; SHOPPERS=32; SECONDS_=30; OPEN=0; STACK=; PROFILE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --persisted) PERSISTED=1 ;;
@@ -17,6 +19,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_="$2"; shift ;;
     --open-carts) OPEN="$2"; shift ;;
     --stack) STACK="$2"; shift ;;
+    --profile) PROFILE=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -49,8 +52,23 @@ wait_port "$HPORT"
 
 mode="in-memory dev server"; [ "$PERSISTED" = 1 ] && mode="dev server persisted to SQLite"
 echo "==> $SHOPPERS shoppers for ${SECONDS_}s against the $mode, stack $STACK ($(nproc) cores, everything on this machine)"
+perfs=()
+if [ "$PROFILE" = 1 ]; then
+  command -v perf >/dev/null || { echo "--profile needs perf (Debian: linux-perf)" >&2; exit 2; }
+  for p in worker:$WORKER webapp:$WEBAPP; do
+    perf record -q -F 499 -e cpu-clock -o "$WORK/${p%%:*}.perf" -p "${p##*:}" -- sleep "$SECONDS_" 2>/dev/null & perfs+=($!)
+  done
+fi
 "$BIN/bench" --url "http://127.0.0.1:$HPORT" --shoppers "$SHOPPERS" --seconds "$SECONDS_" \
   --worker-pid "$WORKER" --webapp-pid "$WEBAPP" --temporal-pid "$TEMPORAL" --temporal-address "127.0.0.1:$TPORT"
+if [ "$PROFILE" = 1 ]; then
+  wait "${perfs[@]}" 2>/dev/null || true
+  for name in worker webapp; do
+    echo "==> $name: where its CPU went (top entries, % of its samples)"
+    perf report -q -i "$WORK/$name.perf" --no-children --sort dso,symbol --stdio --percent-limit 1.2 2>/dev/null \
+      | sed -e 's/ \+$//' | head -25
+  done
+fi
 if [ "$OPEN" -gt 0 ]; then
   echo "==> filling $OPEN open carts"
   "$BIN/bench" --url "http://127.0.0.1:$HPORT" --shoppers "$SHOPPERS" --open-carts "$OPEN" --worker-pid "$WORKER" --webapp-pid "$WEBAPP"

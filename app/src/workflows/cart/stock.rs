@@ -201,8 +201,14 @@ impl CartWorkflow {
     /// held them anew, and the timer counts from it).
     pub(super) async fn lapse(ctx: &mut WorkflowContext<Self>, changes: u64) -> WorkflowResult<()> {
         Self::in_stock_turn(ctx, async |ctx| {
-            if ctx.state(|s| s.changes == changes) {
+            if ctx.state(|s| s.changes != changes) {
+                return;
+            }
+            if ctx.state(|s| s.cart.lines.iter().any(|l| l.reserved)) {
                 Self::release_all(ctx).await;
+            } else {
+                // Nothing held (every line removed, or released already): no call to make.
+                ctx.state_mut(|s| s.reservation_lapsed = true);
             }
         })
         .await
