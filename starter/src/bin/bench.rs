@@ -78,7 +78,9 @@ async fn call(
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     s.latencies
         .entry(route)
-        .or_insert_with(|| Histogram::new(3).expect("3 significant digits is valid"))
+        // Bounds given: an auto-sized histogram starts tracking up to 2 µs, and a saturating
+        // record would clamp every latency there instead of growing it.
+        .or_insert_with(|| Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds"))
         .saturating_record(micros);
     match result {
         Ok(a) if a.status.is_success() => Some(a.body),
