@@ -6,6 +6,7 @@
 //! - [`domain`]: newtypes input is parsed into at the edge (`CartId`, `Email`, `Quantity`, `Cents`).
 //! - [`catalogue`]: the products and their prices in integer cents, from a replaceable JSON file.
 //! - [`cart`]: cart state and the pure rules that change it; shared by validators and handlers.
+//! - [`totals`]: a cart's shipping address, shipping, tax and discount codes, and its breakdown (pure).
 //! - [`workflows::cart`]: the cart workflow (updates, compatibility signals, query, the
 //!   abandoned-cart timer, checkout, continue-as-new).
 //! - [`activities`]: the workflow's side effects: charging a card and sending email.
@@ -38,6 +39,7 @@ pub mod reconcile;
 pub mod settings;
 pub mod telemetry;
 pub mod temporal;
+pub mod totals;
 pub mod traces;
 pub mod visibility;
 pub mod worker;
