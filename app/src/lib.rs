@@ -7,6 +7,7 @@
 //! - [`catalogue`]: the products, their prices in integer cents and their stock (in the database,
 //!   seeded from a replaceable JSON file).
 //! - [`cart`]: cart state and the pure rules that change it; shared by validators and handlers.
+//! - [`totals`]: a cart's shipping address, shipping, tax and discount codes, and its breakdown (pure).
 //! - [`workflows::cart`]: the cart workflow (updates, compatibility signals, query, the
 //!   abandoned-cart timer, checkout, continue-as-new).
 //! - [`activities`]: the workflow's side effects: charging a card and sending email.
@@ -40,6 +41,7 @@ pub mod reconcile;
 pub mod settings;
 pub mod telemetry;
 pub mod temporal;
+pub mod totals;
 pub mod traces;
 pub mod visibility;
 pub mod worker;
