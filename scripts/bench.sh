@@ -66,7 +66,7 @@ if [ "$PROFILE" = 1 ]; then
   for name in worker webapp; do
     echo "==> $name: where its CPU went (top entries, % of its samples)"
     perf report -q -i "$WORK/$name.perf" --no-children --sort dso,symbol --stdio --percent-limit 1.2 2>/dev/null \
-      | sed -e 's/ \+$//' | head -25
+      | awk '{ $1 = $1; sub(/ - -$/, ""); print }' | head -25
   done
 fi
 if [ "$OPEN" -gt 0 ]; then
