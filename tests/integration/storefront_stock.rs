@@ -91,15 +91,6 @@ async fn stock_notes_and_the_price_prompt_on_a_phone() {
 
 /// The PaymentIntent's amount and status at the emulator.
 async fn charged(shop: &Shop, intent: &str) -> Value {
-    let pi: Value = shop
-        .stripe
-        .get(format!("{}/v1/payment_intents/{intent}", shop.app.stripe.url))
-        .bearer_auth("sk_test_x")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pi = shop.stripe_get(&format!("/v1/payment_intents/{intent}")).await;
     json!([pi["amount"], pi["status"]])
 }

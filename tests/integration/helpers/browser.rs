@@ -214,18 +214,22 @@ impl Shop {
         CartId::parse(id.as_str().expect("the page keeps its cart id")).unwrap()
     }
 
-    /// The statuses of this cart's PaymentIntents at the emulator, sorted.
-    pub async fn intents_of(&self, cart: &CartId) -> Vec<String> {
-        let list: Value = self
-            .stripe
-            .get(format!("{}/v1/payment_intents?limit=100", self.app.stripe.url))
+    /// A GET of the emulator's API, as the shop's server makes it.
+    pub async fn stripe_get(&self, path: &str) -> Value {
+        self.stripe
+            .get(format!("{}{path}", self.app.stripe.url))
             .bearer_auth("sk_test_x")
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The statuses of this cart's PaymentIntents at the emulator, sorted.
+    pub async fn intents_of(&self, cart: &CartId) -> Vec<String> {
+        let list = self.stripe_get("/v1/payment_intents?limit=100").await;
         let mut statuses: Vec<String> = list["data"]
             .as_array()
             .unwrap()

@@ -31,6 +31,35 @@ pub(super) fn product_from_row(r: &AnyRow) -> Result<Product, sqlx::Error> {
     })
 }
 
+/// An insert of a product's row ending in `$tail` (what to do when its id or SKU is taken),
+/// as one literal statement.
+macro_rules! insert_product {
+    ($tail:literal) => {
+        concat!(
+            "INSERT INTO products (id, sku, name, description, image, price_cents, active, on_hand, reserved, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9) ",
+            $tail
+        )
+    };
+}
+
+/// `sql` (an [`insert_product!`]) with the product's values bound.
+fn insert<'p>(
+    sql: &'static str,
+    p: &'p Product,
+) -> Result<sqlx::query::Query<'p, sqlx::Any, sqlx::any::AnyArguments>, StoreError> {
+    Ok(sqlx::query(sql)
+        .bind(i64::from(p.id))
+        .bind(&p.sku)
+        .bind(&p.name)
+        .bind(&p.description)
+        .bind(&p.image)
+        .bind(bigint(p.price_cents)?)
+        .bind(i64::from(p.active))
+        .bind(p.stock.map(i64::from))
+        .bind(now()))
+}
+
 fn unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
@@ -60,26 +89,13 @@ impl OrderStore {
     /// carts hold is refused, in the statement itself (the carts may be reserving meanwhile).
     pub async fn put_product(&self, p: &Product) -> Result<(Saved, Product), StoreError> {
         let existed = self.product(p.id).await?.is_some();
-        let done = sqlx::query(
-            "INSERT INTO products (id, sku, name, description, image, price_cents, active, on_hand, reserved, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9) \
-             ON CONFLICT (id) DO UPDATE SET sku = excluded.sku, name = excluded.name, description = excluded.description, \
+        let upsert = insert_product!(
+            "ON CONFLICT (id) DO UPDATE SET sku = excluded.sku, name = excluded.name, description = excluded.description, \
              image = excluded.image, price_cents = excluded.price_cents, active = excluded.active, \
              on_hand = excluded.on_hand, updated_at = excluded.updated_at \
-             WHERE excluded.on_hand IS NULL OR excluded.on_hand >= products.reserved",
-        )
-        .bind(i64::from(p.id))
-        .bind(&p.sku)
-        .bind(&p.name)
-        .bind(&p.description)
-        .bind(&p.image)
-        .bind(bigint(p.price_cents)?)
-        .bind(i64::from(p.active))
-        .bind(p.stock.map(i64::from))
-        .bind(now())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match e {
+             WHERE excluded.on_hand IS NULL OR excluded.on_hand >= products.reserved"
+        );
+        let done = insert(upsert, p)?.execute(&self.pool).await.map_err(|e| match e {
             e if unique_violation(&e) => StoreError::SkuTaken(p.sku.clone()),
             e => e.into(),
         })?;
@@ -127,21 +143,9 @@ impl OrderStore {
         }
         let mut tx = self.write_tx().await?;
         for p in &seed.products {
-            sqlx::query(
-                "INSERT INTO products (id, sku, name, description, image, price_cents, active, on_hand, reserved, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9) ON CONFLICT DO NOTHING",
-            )
-            .bind(i64::from(p.id))
-            .bind(&p.sku)
-            .bind(&p.name)
-            .bind(&p.description)
-            .bind(&p.image)
-            .bind(bigint(p.price_cents)?)
-            .bind(i64::from(p.active))
-            .bind(p.stock.map(i64::from))
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+            insert(insert_product!("ON CONFLICT DO NOTHING"), p)?
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(true)

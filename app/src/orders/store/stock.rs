@@ -35,6 +35,40 @@ fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// The units the cart holds of the product now (0 if none).
+async fn held(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    cart_id: &str,
+    product_id: i64,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query("SELECT quantity FROM reservations WHERE cart_id = $1 AND product_id = $2")
+            .bind(cart_id)
+            .bind(product_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get("quantity"))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+/// The product as the transaction sees it.
+async fn product_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    product_id: i64,
+) -> Result<Option<Product>, StoreError> {
+    Ok(
+        sqlx::query(concat!("SELECT ", product_columns!(), " FROM products WHERE id = $1"))
+            .bind(product_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .as_ref()
+            .map(product_from_row)
+            .transpose()?,
+    )
+}
+
 impl OrderStore {
     /// Sets the cart's reservation of each product to the units asked for, until `until`
     /// (0 units, or a product not on sale, releases it). A product short of stock keeps what
@@ -46,21 +80,8 @@ impl OrderStore {
         let mut found = Vec::with_capacity(holds.len());
         for hold in holds {
             let product_id = i64::from(hold.product_id);
-            let had: i64 = sqlx::query("SELECT quantity FROM reservations WHERE cart_id = $1 AND product_id = $2")
-                .bind(cart_id)
-                .bind(product_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("quantity"))
-                .transpose()?
-                .unwrap_or(0);
-            let product = sqlx::query(concat!("SELECT ", product_columns!(), " FROM products WHERE id = $1"))
-                .bind(product_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .as_ref()
-                .map(product_from_row)
-                .transpose()?;
+            let had = held(&mut tx, cart_id, product_id).await?;
+            let product = product_in(&mut tx, product_id).await?;
             let on_sale = product.as_ref().is_some_and(|p| p.active);
             let want = if on_sale { i64::from(hold.quantity) } else { 0 };
             let delta = want - had;
@@ -102,13 +123,7 @@ impl OrderStore {
                     .await?;
             }
             // Re-read: other carts may have reserved since the SELECT above.
-            let now_row = sqlx::query(concat!("SELECT ", product_columns!(), " FROM products WHERE id = $1"))
-                .bind(product_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .as_ref()
-                .map(product_from_row)
-                .transpose()?;
+            let now_row = product_in(&mut tx, product_id).await?;
             let left = now_row
                 .as_ref()
                 .and_then(|p| p.available())
@@ -185,14 +200,7 @@ impl OrderStore {
         for line in &lines {
             let product_id: i64 = line.try_get("product_id")?;
             let sold: i64 = line.try_get("quantity")?;
-            let held: i64 = sqlx::query("SELECT quantity FROM reservations WHERE cart_id = $1 AND product_id = $2")
-                .bind(cart_id)
-                .bind(product_id)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|r| r.try_get("quantity"))
-                .transpose()?
-                .unwrap_or(0);
+            let held = held(tx, cart_id, product_id).await?;
             let taken = sqlx::query(
                 "UPDATE products SET on_hand = on_hand - $1, reserved = reserved - $2 \
                  WHERE id = $3 AND on_hand IS NOT NULL AND on_hand - $1 >= reserved - $2",
