@@ -28,6 +28,7 @@ mod reconcile;
 mod refused_at_start;
 mod replay;
 mod scale_out;
+mod shipping_tax;
 mod starter;
 mod stock;
 mod storefront;

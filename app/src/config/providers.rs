@@ -205,6 +205,10 @@ impl OrdersConfig {
     /// The store, its catalogue seeded from the shop's file if it has no products yet.
     pub async fn shop_store(&self, shop: &super::ShopConfig) -> Result<crate::orders::OrderStore, ConfigError> {
         let store = self.store().await?;
+        store.seed_shipping_and_tax().await.map_err(|e| ConfigError {
+            var: "DATABASE_URL",
+            reason: format!("cannot seed the shipping methods and tax rates: {e}"),
+        })?;
         match store.seed_products(&shop.catalogue).await {
             Ok(true) => tracing::info!(products = shop.catalogue.products.len(), "catalogue seeded"),
             Ok(false) => {}

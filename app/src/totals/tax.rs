@@ -19,6 +19,7 @@ pub enum TaxMode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaxRate {
     /// ISO 3166-1 alpha-2.
     pub country: String,

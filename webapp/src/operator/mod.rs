@@ -7,9 +7,12 @@
 //! - `reconciliation`: the reconciler's recent passes (`/admin/reconciliation`), behind
 //!   `SHOP_OPERATOR_TOKEN`.
 //! - `products`: the catalogue and its stock (`/admin/products`), behind `SHOP_OPERATOR_TOKEN`.
+//! - `rates`: shipping methods and tax rates (`/admin/shipping`, `/admin/tax-rates`), behind
+//!   `SHOP_OPERATOR_TOKEN`.
 pub mod admin;
 pub mod codec;
 pub mod products;
+pub mod rates;
 pub mod reconciliation;
 
 pub use codec::CodecState;
@@ -35,5 +38,15 @@ impl crate::auth::Guarded for OperatorState {
 pub fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     admin::configure(cfg);
     products::configure(cfg);
+    rates::configure(cfg);
     reconciliation::configure(cfg);
+}
+
+/// A `PUT` that creates or replaces: 201 with what it made, or 200 with what it replaced.
+pub(crate) fn saved<T: serde::Serialize>(created: bool, body: T) -> actix_web::HttpResponse {
+    if created {
+        actix_web::HttpResponse::Created().json(body)
+    } else {
+        actix_web::HttpResponse::Ok().json(body)
+    }
 }

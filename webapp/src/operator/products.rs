@@ -95,11 +95,7 @@ async fn put_product(
     let (saved, product) = state.catalogue.store().put_product(&product).await?;
     state.catalogue.invalidate();
     tracing::info!(product_id = id, created = saved == Saved::Created, "product saved");
-    let mut response = match saved {
-        Saved::Created => HttpResponse::Created(),
-        Saved::Replaced => HttpResponse::Ok(),
-    };
-    Ok(response.json(AdminProduct::from(product)))
+    Ok(super::saved(saved == Saved::Created, AdminProduct::from(product)))
 }
 
 /// A delivery or a count correction of a tracked product's stock on hand (operator token).

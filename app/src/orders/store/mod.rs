@@ -80,6 +80,7 @@ macro_rules! product_columns {
 
 mod create;
 mod products;
+mod rates;
 mod reconciliation;
 mod rows;
 mod status;
