@@ -1,5 +1,6 @@
-//! How the shop ships and taxes, in the database (issue #21's first slices): seeded with the
-//! defaults, changed by operators behind their token, each bad field named; on both databases.
+//! How the shop ships, taxes and discounts, in the database (issue #21's first slices): seeded
+//! with the defaults, changed by operators behind their token, each bad field named; on both
+//! databases.
 use crate::helpers::{TestApp, TestAppOptions, on_both_backends};
 use crate::webapp::Api;
 use reqwest::{Method, StatusCode};
@@ -12,7 +13,90 @@ async fn admin(api: &Api, method: Method, path: &str, body: Option<Value>) -> (S
     api.send(method, path, body, Some(OPERATOR)).await
 }
 
-on_both_backends!(operators_set_shipping_methods_and_tax_rates);
+on_both_backends!(
+    operators_set_shipping_methods_and_tax_rates,
+    operators_set_discount_codes
+);
+
+async fn operators_set_discount_codes(database_url: Option<String>) {
+    let Some(app) = TestApp::spawn_with(TestAppOptions {
+        database_url,
+        ..Default::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let settings = Settings {
+        operator: Some(app.operator(OPERATOR)),
+        ..Settings::default()
+    };
+    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
+    assert_eq!(
+        api.send(Method::GET, "/admin/discounts", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let ten = json!({"percent_off_bp": 1000, "min_subtotal_cents": 2000, "max_uses": 100, "max_uses_per_email": 1,
+                     "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z"});
+    let (status, made) = admin(&api, Method::PUT, "/admin/discounts/summer-10", Some(ten)).await;
+    assert_eq!(
+        (status, &made["code"], &made["uses"]),
+        (StatusCode::CREATED, &json!("SUMMER-10"), &json!(0)),
+        "{made}"
+    );
+    let fixed = json!({"amount_off_cents": 500});
+    let (status, replaced) = admin(&api, Method::PUT, "/admin/discounts/SUMMER-10", Some(fixed)).await;
+    assert_eq!(
+        (status, &replaced["amount_off_cents"], &replaced["percent_off_bp"]),
+        (StatusCode::OK, &json!(500), &Value::Null)
+    );
+    for (path, body, field) in [
+        ("/admin/discounts/no%20spaces", json!({"amount_off_cents": 1}), "code"),
+        ("/admin/discounts/X", json!({}), "percent_off_bp"),
+        (
+            "/admin/discounts/X",
+            json!({"percent_off_bp": 10, "amount_off_cents": 1}),
+            "percent_off_bp",
+        ),
+        ("/admin/discounts/X", json!({"percent_off_bp": 10001}), "percent_off_bp"),
+        ("/admin/discounts/X", json!({"amount_off_cents": 0}), "amount_off_cents"),
+        (
+            "/admin/discounts/X",
+            json!({"amount_off_cents": 1, "valid_from": "tomorrow"}),
+            "valid_from",
+        ),
+        (
+            "/admin/discounts/X",
+            json!({"amount_off_cents": 1, "valid_from": "2026-02-01T00:00:00Z", "valid_until": "2026-01-01T00:00:00Z"}),
+            "valid_until",
+        ),
+        (
+            "/admin/discounts/X",
+            json!({"amount_off_cents": 1, "max_uses": 0}),
+            "max_uses",
+        ),
+    ] {
+        let (status, refused) = admin(&api, Method::PUT, path, Some(body)).await;
+        assert_eq!(
+            (status, &refused["error"]["field"]),
+            (StatusCode::UNPROCESSABLE_ENTITY, &json!(field)),
+            "{path}: {refused}"
+        );
+    }
+    let (_, listed) = admin(&api, Method::GET, "/admin/discounts", None).await;
+    assert_eq!(listed["discounts"].as_array().unwrap().len(), 1, "{listed}");
+    let code = app::totals::DiscountCode::parse("summer-10").unwrap();
+    let (stored, uses) = app.orders.store.discount(&code).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.kind, uses),
+        (
+            app::totals::DiscountKind::Fixed {
+                cents: app::domain::Cents(500)
+            },
+            0
+        )
+    );
+}
 
 async fn operators_set_shipping_methods_and_tax_rates(database_url: Option<String>) {
     let Some(app) = TestApp::spawn_with(TestAppOptions {

@@ -7,10 +7,12 @@
 //! - `reconciliation`: the reconciler's recent passes (`/admin/reconciliation`), behind
 //!   `SHOP_OPERATOR_TOKEN`.
 //! - `products`: the catalogue and its stock (`/admin/products`), behind `SHOP_OPERATOR_TOKEN`.
+//! - `discounts`: discount codes (`/admin/discounts`), behind `SHOP_OPERATOR_TOKEN`.
 //! - `rates`: shipping methods and tax rates (`/admin/shipping`, `/admin/tax-rates`), behind
 //!   `SHOP_OPERATOR_TOKEN`.
 pub mod admin;
 pub mod codec;
+pub mod discounts;
 pub mod products;
 pub mod rates;
 pub mod reconciliation;
@@ -39,6 +41,7 @@ pub fn configure_documented(cfg: &mut utoipa_actix_web::service_config::ServiceC
     admin::configure(cfg);
     products::configure(cfg);
     rates::configure(cfg);
+    discounts::configure(cfg);
     reconciliation::configure(cfg);
 }
 

@@ -79,6 +79,7 @@ macro_rules! product_columns {
 }
 
 mod create;
+mod discounts;
 mod products;
 mod rates;
 mod reconciliation;
