@@ -9,6 +9,21 @@ use webapp::startup::Settings;
 
 const OPERATOR: &str = "test-operator-token";
 
+/// The app on `database_url` and a gateway with the operator routes.
+async fn operator_gateway(database_url: Option<String>) -> Option<(TestApp, Api)> {
+    let app = TestApp::spawn_with(TestAppOptions {
+        database_url,
+        ..Default::default()
+    })
+    .await?;
+    let settings = Settings {
+        operator: Some(app.operator(OPERATOR)),
+        ..Settings::default()
+    };
+    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
+    Some((app, api))
+}
+
 async fn admin(api: &Api, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     api.send(method, path, body, Some(OPERATOR)).await
 }
@@ -19,19 +34,9 @@ on_both_backends!(
 );
 
 async fn operators_set_discount_codes(database_url: Option<String>) {
-    let Some(app) = TestApp::spawn_with(TestAppOptions {
-        database_url,
-        ..Default::default()
-    })
-    .await
-    else {
+    let Some((app, api)) = operator_gateway(database_url).await else {
         return;
     };
-    let settings = Settings {
-        operator: Some(app.operator(OPERATOR)),
-        ..Settings::default()
-    };
-    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
     assert_eq!(
         api.send(Method::GET, "/admin/discounts", None, None).await.0,
         StatusCode::UNAUTHORIZED
@@ -99,19 +104,9 @@ async fn operators_set_discount_codes(database_url: Option<String>) {
 }
 
 async fn operators_set_shipping_methods_and_tax_rates(database_url: Option<String>) {
-    let Some(app) = TestApp::spawn_with(TestAppOptions {
-        database_url,
-        ..Default::default()
-    })
-    .await
-    else {
+    let Some((app, api)) = operator_gateway(database_url).await else {
         return;
     };
-    let settings = Settings {
-        operator: Some(app.operator(OPERATOR)),
-        ..Settings::default()
-    };
-    let api = Api::spawn_with(&app, app.carts.clone(), settings).await;
     assert_eq!(
         api.send(Method::GET, "/admin/shipping", None, None).await.0,
         StatusCode::UNAUTHORIZED
