@@ -23,6 +23,17 @@ struct DevScript {
 }
 
 impl DevScript {
+    /// A filled cart checked out for the browser to confirm: the PaymentIntent waits for a card.
+    async fn checkout_waiting_for_the_card(&self) {
+        let api = Api::at(format!("http://127.0.0.1:{}", self.http));
+        let id = filled_cart(&api).await;
+        let (status, answer) = api
+            .put(&format!("/cart/{id}/checkout"), r#"{"confirm": "client"}"#, None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        assert_eq!(answer["status"], "requires_payment", "{answer}");
+    }
+
     async fn start(data: &Path, run: &str) -> Self {
         let mark = format!("{}-{run}", std::process::id());
         let out = data.join(format!("dev-{run}.out"));
@@ -176,13 +187,7 @@ async fn ctrl_c_stops_everything_dev_sh_started_within_15_s_twice_and_mid_checko
     // 2. Again on the same data, with a checkout waiting for the shopper's card.
     let mut dev = DevScript::start(data.path(), "second").await;
     assert_started_everything(&dev);
-    let api = Api::at(format!("http://127.0.0.1:{}", dev.http));
-    let id = filled_cart(&api).await;
-    let (status, answer) = api
-        .put(&format!("/cart/{id}/checkout"), r#"{"confirm": "client"}"#, None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-    assert_eq!(answer["status"], "requires_payment", "{answer}");
+    dev.checkout_waiting_for_the_card().await;
     let sent = Instant::now();
     dev.ctrl_c();
     let took = dev.all_gone(sent).await;
@@ -197,12 +202,7 @@ async fn a_worker_whose_server_died_still_stops_by_its_drain_deadline() {
     }
     let data = tempfile::Builder::new().prefix("shop-dev-sh-").tempdir().unwrap();
     let mut dev = DevScript::start(data.path(), "server-dies").await;
-    let api = Api::at(format!("http://127.0.0.1:{}", dev.http));
-    let id = filled_cart(&api).await;
-    let (status, answer) = api
-        .put(&format!("/cart/{id}/checkout"), r#"{"confirm": "client"}"#, None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    dev.checkout_waiting_for_the_card().await;
     // What the old dev.sh did on Ctrl-C: the server goes first, the worker is stopped after.
     let server = dev
         .processes()

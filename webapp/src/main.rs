@@ -46,6 +46,10 @@ async fn main() -> anyhow::Result<()> {
     let orders_config = OrdersConfig::from_env(&env, &shop.data_dir)?;
     let all_orders = orders_config.orders(client.clone(), &shop).await?;
     let catalogue = Arc::new(CatalogueCache::new(all_orders.store.clone(), CATALOGUE_CACHE_TTL));
+    // Filled once now, so the first cart answered carries the products' pictures.
+    if let Err(e) = catalogue.active().await {
+        tracing::warn!(error = %e, "catalogue not read at start; GET /products will retry");
+    }
     let orders = match &gateway.orders_token {
         Some(token) => Some((all_orders, token.clone())),
         None => {
